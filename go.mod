@@ -1,0 +1,9 @@
+module spikeyolo
+
+go 1.26
+
+require (
+	github.com/sourcegraph/conc v0.3.0
+	github.com/spf13/pflag v1.1.0
+	gonum.org/v1/gonum v0.17.0
+)
