@@ -85,7 +85,7 @@ func (r *Runner) Run(input []float32) [][]float32 {
 			for k := range out {
 				out[k] = in[k] + add[k]
 			}
-			activate(out, op.Act)
+			op.Act.Apply(out)
 		case *Upsample:
 			upsample(op.Stride, in, inShape, out)
 		case *Region:
@@ -154,7 +154,7 @@ func (c *Conv) finish(f int, plane []float32) {
 	for k := range plane {
 		plane[k] += bias
 	}
-	activate(plane, c.Act)
+	c.Act.Apply(plane)
 }
 
 // depthwise convolves one channel with its own kernel, summing the taps in darknet's order
@@ -278,9 +278,9 @@ func upsample(stride int, in []float32, inS Shape, out []float32) {
 	}
 }
 
-// activate applies a to xs in place with darknet's arithmetic (leaky and logistic are
-// evaluated in double precision, as darknet's C does).
-func activate(xs []float32, a Activation) {
+// Apply applies the activation to xs in place with darknet's arithmetic (leaky and logistic
+// are evaluated in double precision, as darknet's C does).
+func (a Activation) Apply(xs []float32) {
 	switch a {
 	case Linear:
 	case Leaky:

@@ -251,10 +251,16 @@ func ParseNames(r io.Reader, name string) ([]string, error) {
 // thresh after non-maximum suppression at nms, boxes relative to the image. r must be a
 // runner of net.
 func Image(net *model.Network, r *model.Runner, im preprocess.Image, mode preprocess.Mode, thresh, nms float32) []Object {
-	outs := r.Run(im.Fit(net.Input.W, net.Input.H, mode).Data)
+	return FromOutputs(net, r.Run(im.Fit(net.Input.W, net.Input.H, mode).Data), im.W, im.H, mode, thresh, nms)
+}
+
+// FromOutputs finishes a detection from the heads' outputs (outs indexed by layer; only the
+// heads are read) of an imW×imH image fitted by mode: decoding, letterbox correction,
+// non-maximum suppression at nms, and the objects above thresh.
+func FromOutputs(net *model.Network, outs [][]float32, imW, imH int, mode preprocess.Mode, thresh, nms float32) []Object {
 	dets := Heads(net, outs, thresh)
 	if mode == preprocess.Letterbox {
-		CorrectLetterbox(dets, im.W, im.H, net.Input.W, net.Input.H)
+		CorrectLetterbox(dets, imW, imH, net.Input.W, net.Input.H)
 	}
 	return Objects(NMS(dets, nms), thresh)
 }

@@ -1,0 +1,156 @@
+// Package chip runs spiking networks the way a neuromorphic chip does, and proves it.
+//
+// A Network is a converted detector before it is placed on cores: layers of integer neurons
+// (see core) joined by synapses. Time is integer ticks: a spike fired in tick t is integrated
+// by its targets in tick t+1. In every tick from its Onset, a neuron integrates its layer's
+// bias (and, in an analog layer, its constant input current), plus the spikes delivered to it,
+// then fires by its kind's rule. Output layers (Accumulator) never fire; their membranes,
+// integrated over a window of ticks and multiplied by Readout, are the float network's output.
+//
+// Reference runs a Network with the simplest loop that is obviously right: ticks in order,
+// layers in order, every neuron of a layer updated every tick, each spike adding its fan-out.
+// It is the ground truth the event-driven engine must equal bit for bit.
+package chip
+
+import (
+	"errors"
+	"fmt"
+
+	"spikeyolo/core"
+)
+
+// Layer is one population of neurons.
+type Layer struct {
+	Name  string     // for people, e.g. "conv 4 (leaky)"
+	Shape core.Shape // the neuron map
+	Kind  core.Kind
+	Pool  core.PoolRule // MaxPool layers only
+
+	// Per channel: firing thresholds (Signed and IF), the bias added every tick from Onset,
+	// and the initial membrane. Unused for MaxPool layers.
+	ThetaPos, ThetaNeg, Bias, V0 []int64
+	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons).
+	MaxSpikes int64
+	// Onset is the first tick in which the layer integrates its bias and input current.
+	Onset int
+	// Analog marks a layer driven by the image: each neuron integrates a constant current
+	// (a Stimulus) every tick from Onset, on top of the bias.
+	Analog bool
+	// Inputs are the synapses from earlier layers.
+	Inputs []Input
+	// Readout converts an accumulator's membrane per tick to the float network's output,
+	// per channel. Accumulators only.
+	Readout []float64
+}
+
+// Input is a set of synapses from an earlier layer.
+type Input struct {
+	From     int // index of the source layer, < this layer's
+	Synapses core.Synapses
+}
+
+// Network is a converted detector: its layers in evaluation order.
+type Network struct {
+	Layers []Layer
+}
+
+// Stimulus is the input current of every analog layer for one image: per layer (nil for the
+// others), per neuron, the charge added every tick.
+type Stimulus [][]int64
+
+// Validate checks that every layer and every synapse is consistent.
+func (n *Network) Validate() error {
+	for i := range n.Layers {
+		if err := n.validateLayer(i); err != nil {
+			return fmt.Errorf("chip: layer %d (%s): %w", i, n.Layers[i].Name, err)
+		}
+	}
+	return nil
+}
+
+func (n *Network) validateLayer(i int) error {
+	l := &n.Layers[i]
+	c := l.Shape.C
+	if c <= 0 || l.Shape.H <= 0 || l.Shape.W <= 0 {
+		return fmt.Errorf("empty shape %v", l.Shape)
+	}
+	if l.Onset < 0 {
+		return fmt.Errorf("onset %d < 0", l.Onset)
+	}
+	switch l.Kind {
+	case core.Signed, core.IF, core.Accumulator:
+		if len(l.Bias) != c || len(l.V0) != c {
+			return fmt.Errorf("%d biases and %d initial membranes for %d channels", len(l.Bias), len(l.V0), c)
+		}
+		if l.Kind != core.Accumulator {
+			if len(l.ThetaPos) != c || len(l.ThetaNeg) != c {
+				return fmt.Errorf("%d positive and %d negative thresholds for %d channels", len(l.ThetaPos), len(l.ThetaNeg), c)
+			}
+			for ch := 0; ch < c; ch++ {
+				if l.ThetaPos[ch] <= 0 || l.ThetaNeg[ch] <= 0 {
+					return fmt.Errorf("channel %d: thresholds %d, -%d: want positive", ch, l.ThetaPos[ch], l.ThetaNeg[ch])
+				}
+			}
+			if l.MaxSpikes < 1 {
+				return fmt.Errorf("max spikes %d < 1", l.MaxSpikes)
+			}
+		} else if len(l.Readout) != c {
+			return fmt.Errorf("%d readout scales for %d channels", len(l.Readout), c)
+		}
+	case core.MaxPool:
+		if l.Analog {
+			return errors.New("a max-pool layer cannot be analog")
+		}
+		if l.MaxSpikes < 1 {
+			return fmt.Errorf("max spikes %d < 1", l.MaxSpikes)
+		}
+	default:
+		return fmt.Errorf("unknown kind %v", l.Kind)
+	}
+	if !l.Analog && len(l.Inputs) == 0 {
+		return errors.New("no inputs: a layer is analog or has synapses")
+	}
+	var hv, wv int
+	for j, in := range l.Inputs {
+		if in.From < 0 || in.From >= i {
+			return fmt.Errorf("input %d: source layer %d is not an earlier layer", j, in.From)
+		}
+		s := &in.Synapses
+		if s.Src != n.Layers[in.From].Shape || s.Dst != l.Shape {
+			return fmt.Errorf("input %d: synapses from %v to %v, but the layers are %v and %v", j, s.Src, s.Dst, n.Layers[in.From].Shape, l.Shape)
+		}
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("input %d: %w", j, err)
+		}
+		if s.IsPool() != (l.Kind == core.MaxPool) {
+			return fmt.Errorf("input %d: max-pool layers take max-pool windows, other layers kernels", j)
+		}
+		if l.Kind == core.MaxPool {
+			if j > 0 && (s.Src.H*s.Upsample != hv || s.Src.W*s.Upsample != wv) {
+				return fmt.Errorf("input %d: its virtual map is %dx%d, input 0's %dx%d", j, s.Src.W*s.Upsample, s.Src.H*s.Upsample, wv, hv)
+			}
+			hv, wv = s.Src.H*s.Upsample, s.Src.W*s.Upsample
+		}
+	}
+	return nil
+}
+
+// Outputs are the indices of the accumulator layers.
+func (n *Network) Outputs() []int {
+	var out []int
+	for i, l := range n.Layers {
+		if l.Kind == core.Accumulator {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Neurons is the total number of neurons.
+func (n *Network) Neurons() int {
+	total := 0
+	for _, l := range n.Layers {
+		total += l.Shape.Size()
+	}
+	return total
+}

@@ -1,0 +1,241 @@
+package chip
+
+import (
+	"fmt"
+	"slices"
+
+	"spikeyolo/core"
+)
+
+// Snapshot is the state of a run after Tick ticks.
+type Snapshot struct {
+	Tick int
+	// Per layer: spikes emitted so far (a multi-spike of n counts n), and synaptic operations
+	// performed so far on the layer's neurons: one per spike and target neuron it reaches
+	// (a multi-spike of n reaching m targets counts n·m, as n single spikes would).
+	Spikes, Synops []int64
+	// Per layer: the membranes of accumulator layers (nil for the others).
+	Membranes [][]int64
+	// Per layer, per neuron: the net spike count (positive minus negative) so far; only
+	// when the probe asks for it.
+	Counts [][]int64
+}
+
+// Probe says what a run records: a snapshot after each of Ticks (ascending, each >= 1), with
+// every neuron's net spike count if Counts is set.
+type Probe struct {
+	Ticks  []int
+	Counts bool
+}
+
+// spike is a neuron's signed spike count in one tick.
+type spike struct {
+	neuron int32
+	n      int64
+}
+
+// refLayer is the reference engine's state of one layer.
+type refLayer struct {
+	v          []int64 // membranes (not MaxPool)
+	counts     []int64 // MaxPool: net input count of every position of the virtual input map
+	now        []int64 // MaxPool with PoolFirstMax: input spikes of this tick per position
+	emitted    []int64 // MaxPool: net count emitted by every neuron
+	prev, cur  []spike // spikes fired in the previous and the current tick
+	netCounts  []int64 // net spike count of every neuron, if the probe asks
+	spikes     int64
+	synops     int64
+	hv, wv     int // MaxPool: the virtual input map's rows and columns
+	tapsBuffer []core.Tap
+}
+
+// Reference runs net on one stimulus up to the last of the probe's ticks and returns a
+// snapshot after each of them. It is the dense reference engine: single-threaded, every neuron
+// of every layer updated every tick. Its memory does not grow with the ticks.
+func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
+	ticks := probe.Ticks
+	if err := net.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkStimulus(net, stim); err != nil {
+		return nil, err
+	}
+	if len(ticks) == 0 || !slices.IsSorted(ticks) || ticks[0] < 1 {
+		return nil, fmt.Errorf("chip: ticks %v: want ascending ticks >= 1", ticks)
+	}
+	state := make([]refLayer, len(net.Layers))
+	for i := range net.Layers {
+		l := &net.Layers[i]
+		st := &state[i]
+		if probe.Counts {
+			st.netCounts = make([]int64, l.Shape.Size())
+		}
+		if l.Kind == core.MaxPool {
+			s := &l.Inputs[0].Synapses
+			st.hv, st.wv = s.Src.H*s.Upsample, s.Src.W*s.Upsample
+			st.counts = make([]int64, l.Shape.C*st.hv*st.wv)
+			st.emitted = make([]int64, l.Shape.Size())
+			if l.Pool == core.PoolFirstMax {
+				st.now = make([]int64, len(st.counts))
+			}
+			continue
+		}
+		st.v = make([]int64, l.Shape.Size())
+		hw := l.Shape.H * l.Shape.W
+		for c := 0; c < l.Shape.C; c++ {
+			for k := c * hw; k < (c+1)*hw; k++ {
+				st.v[k] = l.V0[c]
+			}
+		}
+	}
+	var snaps []Snapshot
+	for t, next := 0, 0; next < len(ticks); t++ {
+		for i := range net.Layers {
+			refDeliver(net, state, i)
+		}
+		for i := range net.Layers {
+			refUpdate(&net.Layers[i], &state[i], stim[i], t)
+		}
+		for i := range state {
+			st := &state[i]
+			if st.netCounts != nil {
+				for _, sp := range st.cur {
+					st.netCounts[sp.neuron] += sp.n
+				}
+			}
+			st.prev, st.cur = st.cur, st.prev[:0]
+		}
+		for ; next < len(ticks) && ticks[next] == t+1; next++ {
+			snaps = append(snaps, snapshot(net, state, t+1))
+		}
+	}
+	return snaps, nil
+}
+
+func checkStimulus(net *Network, stim Stimulus) error {
+	if len(stim) != len(net.Layers) {
+		return fmt.Errorf("chip: stimulus for %d layers, the network has %d", len(stim), len(net.Layers))
+	}
+	for i, l := range net.Layers {
+		if want := l.Shape.Size(); l.Analog && len(stim[i]) != want {
+			return fmt.Errorf("chip: layer %d (%s): stimulus of %d currents, want %d", i, l.Name, len(stim[i]), want)
+		}
+		if !l.Analog && stim[i] != nil {
+			return fmt.Errorf("chip: layer %d (%s) is not analog but has a stimulus", i, l.Name)
+		}
+	}
+	return nil
+}
+
+// refDeliver integrates into layer i the spikes its sources fired in the previous tick.
+func refDeliver(net *Network, state []refLayer, i int) {
+	l := &net.Layers[i]
+	st := &state[i]
+	for _, in := range l.Inputs {
+		s := &in.Synapses
+		hw := s.Src.H * s.Src.W
+		for _, sp := range state[in.From].prev {
+			c, pos := int(sp.neuron)/hw, int(sp.neuron)%hw
+			if !s.Reads(c) {
+				continue
+			}
+			st.tapsBuffer = s.Taps(pos/s.Src.W, pos%s.Src.W, st.tapsBuffer[:0])
+			if !s.IsPool() {
+				st.synops += abs(sp.n) * s.Deliver(c, st.tapsBuffer, sp.n, st.v, 0)
+				continue
+			}
+			vc := s.DstC0 + c - s.SrcC0
+			y, x := pos/s.Src.W, pos%s.Src.W
+			for i := 0; i < s.Upsample; i++ {
+				for j := 0; j < s.Upsample; j++ {
+					k := (vc*st.hv+y*s.Upsample+i)*st.wv + x*s.Upsample + j
+					st.counts[k] += sp.n
+					if st.now != nil {
+						st.now[k] += sp.n
+					}
+				}
+			}
+			st.synops += abs(sp.n) * int64(len(st.tapsBuffer))
+		}
+	}
+}
+
+// refUpdate adds every neuron's drive for tick t (current: the layer's stimulus, if analog)
+// and fires it.
+func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
+	if l.Kind == core.MaxPool {
+		refPool(l, st)
+		return
+	}
+	hw := l.Shape.H * l.Shape.W
+	for c := 0; c < l.Shape.C; c++ {
+		v := st.v[c*hw : (c+1)*hw]
+		if t >= l.Onset {
+			for k := range v {
+				v[k] += l.Bias[c]
+			}
+			if l.Analog {
+				for k, cur := range current[c*hw : (c+1)*hw] {
+					v[k] += cur
+				}
+			}
+		}
+		if l.Kind == core.Accumulator {
+			continue
+		}
+		for k := range v {
+			if n := core.Fire(l.Kind, &v[k], l.ThetaPos[c], l.ThetaNeg[c], l.MaxSpikes); n != 0 {
+				st.cur = append(st.cur, spike{int32(c*hw + k), n})
+				st.spikes += abs(n)
+			}
+		}
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// refPool fires every max-pool neuron, then clears this tick's input spikes.
+func refPool(l *Layer, st *refLayer) {
+	s := &l.Inputs[0].Synapses
+	hw := l.Shape.H * l.Shape.W
+	plane := st.hv * st.wv
+	for c := 0; c < l.Shape.C; c++ {
+		counts := st.counts[c*plane : (c+1)*plane]
+		var now []int64
+		if st.now != nil {
+			now = st.now[c*plane : (c+1)*plane]
+		}
+		for ty := 0; ty < l.Shape.H; ty++ {
+			for tx := 0; tx < l.Shape.W; tx++ {
+				k := c*hw + ty*l.Shape.W + tx
+				y0, y1, x0, x1 := s.Window(ty, tx, st.hv, st.wv)
+				if n := core.PoolFire(l.Pool, counts, now, st.wv, y0, y1, x0, x1, &st.emitted[k], l.MaxSpikes); n != 0 {
+					st.cur = append(st.cur, spike{int32(k), n})
+					st.spikes += abs(n)
+				}
+			}
+		}
+	}
+	clear(st.now)
+}
+
+func snapshot(net *Network, state []refLayer, tick int) Snapshot {
+	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), Membranes: make([][]int64, len(state))}
+	for i, st := range state {
+		s.Spikes[i], s.Synops[i] = st.spikes, st.synops
+		if net.Layers[i].Kind == core.Accumulator {
+			s.Membranes[i] = slices.Clone(st.v)
+		}
+		if st.netCounts != nil {
+			if s.Counts == nil {
+				s.Counts = make([][]int64, len(state))
+			}
+			s.Counts[i] = slices.Clone(st.netCounts)
+		}
+	}
+	return s
+}

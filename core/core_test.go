@@ -1,0 +1,193 @@
+package core
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv computes, for a source map holding the single value n at (c, y, x), the targets'
+// weighted sums by the definition: enlarge the read channels by upsample, then correlate with
+// the kernel of each target channel's group.
+func naiveConv(s *Synapses, c, y, x int, n int64) []int64 {
+	u := s.Upsample
+	hv, wv := s.Src.H*u, s.Src.W*u
+	in := make([]int64, s.NumC*hv*wv) // the virtual input map
+	if s.Reads(c) {
+		for i := 0; i < u; i++ {
+			for j := 0; j < u; j++ {
+				in[((c-s.SrcC0)*hv+y*u+i)*wv+x*u+j] = n
+			}
+		}
+	}
+	out := make([]int64, s.Dst.Size())
+	inPer, outPer := s.NumC/s.Groups, s.DstC/s.Groups
+	for f := 0; f < s.DstC; f++ {
+		g := f / outPer
+		for ty := 0; ty < s.Dst.H; ty++ {
+			for tx := 0; tx < s.Dst.W; tx++ {
+				var sum int64
+				for ci := 0; ci < inPer; ci++ {
+					for ky := 0; ky < s.Size; ky++ {
+						for kx := 0; kx < s.Size; kx++ {
+							vy, vx := ty*s.Stride-s.Offset+ky, tx*s.Stride-s.Offset+kx
+							if vy < 0 || vy >= hv || vx < 0 || vx >= wv {
+								continue
+							}
+							w := int64(s.Weights[((f*inPer+ci)*s.Size+ky)*s.Size+kx])
+							sum += w * in[((g*inPer+ci)*hv+vy)*wv+vx]
+						}
+					}
+				}
+				out[s.Dst.Index(s.DstC0+f, ty, tx)] = sum
+			}
+		}
+	}
+	return out
+}
+
+// TestDeliverEqualsConvolution: the fan-out of every source neuron equals the convolution of
+// a map that holds only that neuron's spike, for strides, padding, groups, upsampling and
+// channel offsets, and for every slice [lo, hi) of the targets a core may hold.
+func TestDeliverEqualsConvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []Synapses{
+		{Src: Shape{3, 5, 6}, NumC: 3, Upsample: 1, Dst: Shape{4, 5, 6}, DstC: 4, Size: 3, Stride: 1, Offset: 1, Groups: 1},
+		{Src: Shape{3, 7, 7}, NumC: 3, Upsample: 1, Dst: Shape{2, 4, 4}, DstC: 2, Size: 3, Stride: 2, Offset: 1, Groups: 1},
+		{Src: Shape{4, 4, 4}, NumC: 4, Upsample: 1, Dst: Shape{4, 4, 4}, DstC: 4, Size: 3, Stride: 1, Offset: 1, Groups: 4},
+		{Src: Shape{4, 3, 3}, NumC: 2, SrcC0: 1, Upsample: 2, Dst: Shape{6, 6, 6}, DstC0: 2, DstC: 3, Size: 5, Stride: 1, Offset: 2, Groups: 1},
+		{Src: Shape{6, 4, 5}, NumC: 4, SrcC0: 2, Upsample: 1, Dst: Shape{4, 4, 5}, DstC: 4, Size: 1, Stride: 1, Groups: 2},
+	}
+	for ci, s := range cases {
+		s.Weights = make([]int32, s.DstC*(s.NumC/s.Groups)*s.Size*s.Size)
+		for i := range s.Weights {
+			s.Weights[i] = int32(rng.IntN(255) - 127)
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("case %d: %v", ci, err)
+		}
+		for c := 0; c < s.Src.C; c++ {
+			for y := 0; y < s.Src.H; y++ {
+				for x := 0; x < s.Src.W; x++ {
+					want := naiveConv(&s, c, y, x, -3)
+					if !s.Reads(c) {
+						continue
+					}
+					taps := s.Taps(y, x, nil)
+					lo, hi := rng.IntN(s.Dst.Size()), s.Dst.Size()
+					if rng.IntN(2) == 0 {
+						lo, hi = 0, s.Dst.Size()
+					}
+					v := make([]int64, hi-lo)
+					ops := s.Deliver(c, taps, -3, v, lo)
+					nonzeroTargets := int64(0)
+					for k := range v {
+						if v[k] != want[lo+k] {
+							t.Fatalf("case %d, spike at (%d,%d,%d), targets [%d,%d): target %d got %d, want %d", ci, c, y, x, lo, hi, lo+k, v[k], want[lo+k])
+						}
+					}
+					// Every tap of every reached channel is one operation.
+					f0, f1, _ := s.Targets(c)
+					hw := s.Dst.H * s.Dst.W
+					for f := f0; f < f1; f++ {
+						for _, tp := range taps {
+							if i := f*hw + int(tp.P); i >= lo && i < hi {
+								nonzeroTargets++
+							}
+						}
+					}
+					if ops != nonzeroTargets {
+						t.Fatalf("case %d: %d operations, want %d", ci, ops, nonzeroTargets)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFire checks the firing rule on hand-computed cases.
+func TestFire(t *testing.T) {
+	for _, c := range []struct {
+		kind         Kind
+		v, pos, neg  int64
+		max          int64
+		spikes, left int64
+	}{
+		{Signed, 10, 10, 100, 1, 1, 0},
+		{Signed, 9, 10, 100, 1, 0, 9},
+		{Signed, 35, 10, 100, 1, 1, 25},
+		{Signed, 35, 10, 100, 4, 3, 5},
+		{Signed, -100, 10, 100, 1, -1, 0},
+		{Signed, -99, 10, 100, 1, 0, -99},
+		{Signed, -350, 10, 100, 2, -2, -150},
+		{IF, -1000, 10, 100, 1, 0, -1000},
+		{IF, 20, 10, 100, 1, 1, 10},
+	} {
+		v := c.v
+		if n := Fire(c.kind, &v, c.pos, c.neg, c.max); n != c.spikes || v != c.left {
+			t.Errorf("%v V=%d θ+=%d θ-=%d k=%d: fired %d leaving %d, want %d leaving %d", c.kind, c.v, c.pos, c.neg, c.max, n, v, c.spikes, c.left)
+		}
+	}
+}
+
+// TestPoolExactFollowsMaximum: under random signed input spikes the exact rule's emitted count
+// equals the maximum of the window's counts after every tick.
+func TestPoolExactFollowsMaximum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	plane := make([]int64, 9)
+	var emitted int64
+	for tick := 0; tick < 2000; tick++ {
+		for i := range plane {
+			plane[i] += int64(rng.IntN(3) - 1)
+		}
+		PoolFire(PoolExact, plane, nil, 3, 0, 3, 0, 3, &emitted, 1)
+		best := plane[0]
+		for _, c := range plane {
+			best = max(best, c)
+		}
+		if emitted != best {
+			t.Fatalf("tick %d: emitted %d, maximum %d", tick, emitted, best)
+		}
+	}
+}
+
+// TestPoolFirstMaxIsBiased reproduces the paper rule's bias: input 1 fires on even ticks and
+// input 0 on odd ones, so input 1 leads after its spikes and input 0 draws level (and wins
+// the tie) after its own: the winner is always the input that just fired, and the rule passes
+// every spike of both, twice the maximum of their counts.
+func TestPoolFirstMaxIsBiased(t *testing.T) {
+	plane, now := make([]int64, 2), make([]int64, 2)
+	var first, exact int64
+	for tick := 0; tick < 100; tick++ {
+		clear(now)
+		i := 1 - tick%2
+		plane[i]++
+		now[i] = 1
+		PoolFire(PoolFirstMax, plane, now, 2, 0, 1, 0, 2, &first, 1)
+	}
+	plane = []int64{50, 50}
+	PoolFire(PoolExact, plane, nil, 2, 0, 1, 0, 2, &exact, 1<<20)
+	if first != 100 || exact != 50 {
+		t.Errorf("paper rule emitted %d, exact %d: want 100 and 50", first, exact)
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	good := Synapses{Src: Shape{2, 2, 2}, NumC: 2, Upsample: 1, Dst: Shape{2, 2, 2}, DstC: 2, Size: 1, Stride: 1, Groups: 1, Weights: make([]int32, 4)}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(s *Synapses){
+		"channels beyond source": func(s *Synapses) { s.SrcC0 = 1 },
+		"targets beyond layer":   func(s *Synapses) { s.DstC0 = 1 },
+		"zero stride":            func(s *Synapses) { s.Stride = 0 },
+		"groups not dividing":    func(s *Synapses) { s.Groups = 3 },
+		"short weights":          func(s *Synapses) { s.Weights = s.Weights[:3] },
+		"pool across channels":   func(s *Synapses) { s.Weights = nil },
+	} {
+		s := good
+		mutate(&s)
+		if s.Validate() == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

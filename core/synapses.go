@@ -1,0 +1,127 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Synapses connect channels of a source map to channels of a target map through a window
+// moved by Stride: a weight-shared convolution kernel (Weights set) or a max-pool window
+// (Weights nil). The kernel is stored once, never expanded into per-synapse lists.
+//
+// The source channels [SrcC0, SrcC0+NumC) are read, enlarged by nearest neighbour by
+// Upsample, as a virtual input map of NumC × (Src.H·Upsample) × (Src.W·Upsample). Target
+// neuron (DstC0 + f, ty, tx) sees the virtual rows ty·Stride - Offset + ky and columns
+// tx·Stride - Offset + kx for ky, kx < Size; rows and columns outside the map are padding
+// and contribute nothing. Channels are split into Groups: target channels of group g see only
+// the input channels of group g.
+type Synapses struct {
+	Src                  Shape // the source layer's map
+	SrcC0, NumC          int   // source channels read: [SrcC0, SrcC0+NumC)
+	Upsample             int   // nearest-neighbour enlargement of the read channels, >= 1
+	Dst                  Shape // the target layer's map
+	DstC0, DstC          int   // target channels written: [DstC0, DstC0+DstC)
+	Size, Stride, Offset int   // the window
+	Groups               int   // channel groups; a max-pool window has Groups = NumC = DstC
+	// Weights of a convolution, indexed [f][c][ky][kx] for target channel DstC0+f and input
+	// channel c of its group; nil for a max-pool window.
+	Weights []int32
+}
+
+// Tap is one (window position, target position) pair of a source position: Tap.K = ky·Size + kx
+// indexes the kernel, Tap.P = ty·Dst.W + tx the target's position within its channel.
+type Tap struct{ K, P int32 }
+
+// IsPool reports whether the synapses are a max-pool window rather than a kernel.
+func (s *Synapses) IsPool() bool { return s.Weights == nil }
+
+// Validate checks the geometry against the shapes and the weights' length.
+func (s *Synapses) Validate() error {
+	switch {
+	case s.NumC <= 0 || s.SrcC0 < 0 || s.SrcC0+s.NumC > s.Src.C:
+		return fmt.Errorf("source channels [%d, %d) outside the source's %d", s.SrcC0, s.SrcC0+s.NumC, s.Src.C)
+	case s.DstC <= 0 || s.DstC0 < 0 || s.DstC0+s.DstC > s.Dst.C:
+		return fmt.Errorf("target channels [%d, %d) outside the target's %d", s.DstC0, s.DstC0+s.DstC, s.Dst.C)
+	case s.Upsample < 1 || s.Size < 1 || s.Stride < 1 || s.Offset < 0:
+		return fmt.Errorf("upsample %d, size %d, stride %d, offset %d: want upsample, size, stride >= 1, offset >= 0", s.Upsample, s.Size, s.Stride, s.Offset)
+	case s.Groups < 1 || s.NumC%s.Groups != 0 || s.DstC%s.Groups != 0:
+		return fmt.Errorf("%d groups do not divide %d input and %d target channels", s.Groups, s.NumC, s.DstC)
+	case s.IsPool() && (s.Groups != s.NumC || s.DstC != s.NumC):
+		return errors.New("a max-pool window maps each channel to itself: groups = input channels = target channels")
+	case !s.IsPool() && len(s.Weights) != s.DstC*(s.NumC/s.Groups)*s.Size*s.Size:
+		return fmt.Errorf("%d weights, want %d×%d×%d×%d", len(s.Weights), s.DstC, s.NumC/s.Groups, s.Size, s.Size)
+	}
+	return nil
+}
+
+// Reads reports whether source channel c is read by these synapses.
+func (s *Synapses) Reads(c int) bool { return c >= s.SrcC0 && c < s.SrcC0+s.NumC }
+
+// Taps appends to buf the taps of source position (ys, xs): every window position of every
+// target position that sees one of its Upsample² copies, in order of copy, then ky, then kx.
+func (s *Synapses) Taps(ys, xs int, buf []Tap) []Tap {
+	u := s.Upsample
+	for i := 0; i < u; i++ {
+		yv := ys*u + i
+		for j := 0; j < u; j++ {
+			xv := xs*u + j
+			for ky := 0; ky < s.Size; ky++ {
+				ty := yv + s.Offset - ky
+				if ty < 0 || ty%s.Stride != 0 || ty/s.Stride >= s.Dst.H {
+					continue
+				}
+				for kx := 0; kx < s.Size; kx++ {
+					tx := xv + s.Offset - kx
+					if tx < 0 || tx%s.Stride != 0 || tx/s.Stride >= s.Dst.W {
+						continue
+					}
+					buf = append(buf, Tap{int32(ky*s.Size + kx), int32(ty/s.Stride*s.Dst.W + tx/s.Stride)})
+				}
+			}
+		}
+	}
+	return buf
+}
+
+// Targets gives the target channels [f0, f1) (absolute) that source channel c reaches, and
+// c's index within its group's input channels.
+func (s *Synapses) Targets(c int) (f0, f1, local int) {
+	ci := c - s.SrcC0
+	inPer, outPer := s.NumC/s.Groups, s.DstC/s.Groups
+	g := ci / inPer
+	return s.DstC0 + g*outPer, s.DstC0 + (g+1)*outPer, ci % inPer
+}
+
+// Deliver adds n times the weights of source neuron (c, taps) to the membranes of its targets
+// that lie in v, where v holds target neurons [lo, lo+len(v)). taps are c's position's taps
+// (see Taps). It returns the number of synaptic operations performed: one per target in v.
+// It panics on max-pool synapses.
+func (s *Synapses) Deliver(c int, taps []Tap, n int64, v []int64, lo int) int64 {
+	f0, f1, local := s.Targets(c)
+	hw := s.Dst.H * s.Dst.W
+	k2 := s.Size * s.Size
+	per := (s.NumC / s.Groups) * k2
+	hi := lo + len(v)
+	f0 = max(f0, lo/hw)
+	f1 = min(f1, (hi+hw-1)/hw)
+	var ops int64
+	for f := f0; f < f1; f++ {
+		w := s.Weights[(f-s.DstC0)*per+local*k2 : (f-s.DstC0)*per+(local+1)*k2]
+		base := f*hw - lo
+		if f*hw >= lo && (f+1)*hw <= hi { // the whole channel is here
+			plane := v[base : base+hw]
+			for _, t := range taps {
+				plane[t.P] += n * int64(w[t.K])
+			}
+			ops += int64(len(taps))
+			continue
+		}
+		for _, t := range taps {
+			if i := base + int(t.P); i >= 0 && i < len(v) {
+				v[i] += n * int64(w[t.K])
+				ops++
+			}
+		}
+	}
+	return ops
+}
