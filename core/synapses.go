@@ -48,6 +48,8 @@ func (s *Synapses) Validate() error {
 		return fmt.Errorf("%d groups do not divide %d input and %d target channels", s.Groups, s.NumC, s.DstC)
 	case s.IsPool() && (s.Groups != s.NumC || s.DstC != s.NumC):
 		return errors.New("a max-pool window maps each channel to itself: groups = input channels = target channels")
+	case s.IsPool() && (s.Offset >= s.Size || (s.Dst.H-1)*s.Stride-s.Offset >= s.Src.H*s.Upsample || (s.Dst.W-1)*s.Stride-s.Offset >= s.Src.W*s.Upsample):
+		return errors.New("a max-pool window lies wholly in the padding")
 	case !s.IsPool() && len(s.Weights) != s.DstC*(s.NumC/s.Groups)*s.Size*s.Size:
 		return fmt.Errorf("%d weights, want %d×%d×%d×%d", len(s.Weights), s.DstC, s.NumC/s.Groups, s.Size, s.Size)
 	}

@@ -231,8 +231,9 @@ func im2col(in []float32, inS Shape, size, stride, pad int, outS Shape, col []fl
 	})
 }
 
-// maxPool takes window maxima, treating taps outside the input as -infinity (darknet uses
-// -FLT_MAX; a window always holds at least one real tap, so the two agree).
+// maxPool takes window maxima, treating taps outside the input as -FLT_MAX, as darknet does
+// (a window that holds no real tap, possible only with an explicit large padding, gives
+// -FLT_MAX there too).
 func maxPool(m *MaxPool, in []float32, inS, outS Shape, out []float32) {
 	off := -m.Padding / 2
 	parallelFor(outS.C, func(lo, hi int) {

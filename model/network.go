@@ -46,10 +46,36 @@ type Network struct {
 	Layers []Layer
 }
 
+// Limits on what a network may hold, far above any real detector's, so that a malformed
+// description is an error rather than an allocation that cannot succeed.
+const (
+	MaxDim    = 1 << 16 // any dimension, kernel size, stride, padding, filter or class count
+	MaxValues = 1 << 28 // the values of one layer's output, or the weights of one layer
+)
+
+// checkShape verifies every dimension is in [1, MaxDim] and the size at most MaxValues.
+func checkShape(s Shape) error {
+	if s.C <= 0 || s.H <= 0 || s.W <= 0 || s.C > MaxDim || s.H > MaxDim || s.W > MaxDim {
+		return fmt.Errorf("shape %v: every dimension must be in 1..%d", s, MaxDim)
+	}
+	if s.Size() > MaxValues {
+		return fmt.Errorf("shape %v holds %d values, more than %d", s, s.Size(), MaxValues)
+	}
+	return nil
+}
+
+// inRange reports an error unless lo <= v <= MaxDim.
+func inRange(name string, v, lo int) error {
+	if v < lo || v > MaxDim {
+		return fmt.Errorf("%s = %d, want %d..%d", name, v, lo, MaxDim)
+	}
+	return nil
+}
+
 // NewNetwork returns an empty network that takes inputs of the given shape.
 func NewNetwork(input Shape) (*Network, error) {
-	if input.C <= 0 || input.H <= 0 || input.W <= 0 {
-		return nil, fmt.Errorf("input shape %v: every dimension must be positive", input)
+	if err := checkShape(input); err != nil {
+		return nil, fmt.Errorf("input: %w", err)
 	}
 	return &Network{Input: input}, nil
 }
@@ -70,11 +96,11 @@ func (n *Network) Add(op Op, inputs []int, source string) (int, error) {
 		shapes[i] = n.shape(in)
 	}
 	out, err := op.outShape(shapes)
+	if err == nil {
+		err = checkShape(out)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("layer %d (%s): %w", idx, op.Kind(), err)
-	}
-	if out.C <= 0 || out.H <= 0 || out.W <= 0 {
-		return 0, fmt.Errorf("layer %d (%s): output shape %v is empty", idx, op.Kind(), out)
 	}
 	n.Layers = append(n.Layers, Layer{Op: op, Inputs: append([]int(nil), inputs...), Out: out, Source: source})
 	return idx, nil

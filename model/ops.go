@@ -71,17 +71,17 @@ func (c *Conv) outShape(in []Shape) (Shape, error) {
 	if len(in) != 1 {
 		return Shape{}, errors.New("takes exactly one input")
 	}
-	switch {
-	case c.Filters <= 0:
-		return Shape{}, fmt.Errorf("filters = %d, want > 0", c.Filters)
-	case c.Size <= 0:
-		return Shape{}, fmt.Errorf("size = %d, want > 0", c.Size)
-	case c.Stride <= 0:
-		return Shape{}, fmt.Errorf("stride = %d, want > 0", c.Stride)
-	case c.Padding < 0:
-		return Shape{}, fmt.Errorf("padding = %d, want >= 0", c.Padding)
-	case c.Groups <= 0 || in[0].C%c.Groups != 0 || c.Filters%c.Groups != 0:
+	for _, err := range []error{inRange("filters", c.Filters, 1), inRange("size", c.Size, 1), inRange("stride", c.Stride, 1),
+		inRange("padding", c.Padding, 0), inRange("groups", c.Groups, 1)} {
+		if err != nil {
+			return Shape{}, err
+		}
+	}
+	if in[0].C%c.Groups != 0 || c.Filters%c.Groups != 0 {
 		return Shape{}, fmt.Errorf("groups = %d must divide the %d input channels and the %d filters", c.Groups, in[0].C, c.Filters)
+	}
+	if n := c.WeightCount(in[0].C); n > MaxValues {
+		return Shape{}, fmt.Errorf("%d weights, more than %d", n, MaxValues)
 	}
 	h := (in[0].H+2*c.Padding-c.Size)/c.Stride + 1
 	w := (in[0].W+2*c.Padding-c.Size)/c.Stride + 1
@@ -99,8 +99,10 @@ func (m *MaxPool) outShape(in []Shape) (Shape, error) {
 	if len(in) != 1 {
 		return Shape{}, errors.New("takes exactly one input")
 	}
-	if m.Size <= 0 || m.Stride <= 0 || m.Padding < 0 {
-		return Shape{}, fmt.Errorf("size = %d, stride = %d, padding = %d: want size, stride > 0 and padding >= 0", m.Size, m.Stride, m.Padding)
+	for _, err := range []error{inRange("size", m.Size, 1), inRange("stride", m.Stride, 1), inRange("padding", m.Padding, 0)} {
+		if err != nil {
+			return Shape{}, err
+		}
 	}
 	return Shape{in[0].C, (in[0].H+m.Padding-m.Size)/m.Stride + 1, (in[0].W+m.Padding-m.Size)/m.Stride + 1}, nil
 }
@@ -156,8 +158,8 @@ func (u *Upsample) outShape(in []Shape) (Shape, error) {
 	if len(in) != 1 {
 		return Shape{}, errors.New("takes exactly one input")
 	}
-	if u.Stride <= 0 {
-		return Shape{}, fmt.Errorf("stride = %d, want > 0", u.Stride)
+	if err := inRange("stride", u.Stride, 1); err != nil {
+		return Shape{}, err
 	}
 	return Shape{in[0].C, in[0].H * u.Stride, in[0].W * u.Stride}, nil
 }
@@ -195,8 +197,13 @@ func (r *Region) outShape(in []Shape) (Shape, error) {
 	if r.Coords != 4 {
 		return Shape{}, fmt.Errorf("coords = %d: only 4 box coordinates are supported", r.Coords)
 	}
-	if r.Num <= 0 || r.Classes <= 0 || len(r.Anchors) != 2*r.Num {
-		return Shape{}, fmt.Errorf("num = %d, classes = %d with %d anchor values: want num, classes > 0 and 2·num anchor values", r.Num, r.Classes, len(r.Anchors))
+	for _, err := range []error{inRange("num", r.Num, 1), inRange("classes", r.Classes, 1)} {
+		if err != nil {
+			return Shape{}, err
+		}
+	}
+	if len(r.Anchors) != 2*r.Num {
+		return Shape{}, fmt.Errorf("num = %d needs %d anchor values, got %d", r.Num, 2*r.Num, len(r.Anchors))
 	}
 	if want := r.Num * (r.Coords + 1 + r.Classes); in[0].C != want {
 		return Shape{}, fmt.Errorf("input has %d channels, want num·(coords+1+classes) = %d", in[0].C, want)
@@ -223,11 +230,16 @@ func (y *Yolo) outShape(in []Shape) (Shape, error) {
 	if len(in) != 1 {
 		return Shape{}, errors.New("takes exactly one input")
 	}
-	if y.Classes <= 0 || len(y.Mask) == 0 || len(y.Anchors)%2 != 0 {
-		return Shape{}, fmt.Errorf("classes = %d, %d masks, %d anchor values: want classes > 0, masks, and anchor pairs", y.Classes, len(y.Mask), len(y.Anchors))
+	for _, err := range []error{inRange("classes", y.Classes, 1), inRange("masks", len(y.Mask), 1)} {
+		if err != nil {
+			return Shape{}, err
+		}
+	}
+	if len(y.Anchors)%2 != 0 {
+		return Shape{}, fmt.Errorf("%d anchor values: want (width, height) pairs", len(y.Anchors))
 	}
 	for _, m := range y.Mask {
-		if m < 0 || 2*m+1 >= len(y.Anchors) {
+		if m < 0 || m >= len(y.Anchors)/2 {
 			return Shape{}, fmt.Errorf("mask %d names no anchor (there are %d)", m, len(y.Anchors)/2)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -124,15 +125,30 @@ func (f *fields) lookup(key string) (option, bool) {
 
 func (f *fields) has(key string) bool { _, ok := f.lookup(key); return ok }
 
-func (f *fields) str(key, def string) string {
+// line is the line of key, or of the section header if the key is absent.
+func (f *fields) line(key string) int {
 	if o, ok := f.lookup(key); ok {
+		return o.line
+	}
+	return f.sec.line
+}
+
+// value is key's value without a trailing '#' comment (darknet's atoi and atof stop there).
+func (f *fields) value(key string) (option, bool) {
+	o, ok := f.lookup(key)
+	o.value, _, _ = strings.Cut(o.value, "#")
+	return o, ok
+}
+
+func (f *fields) str(key, def string) string {
+	if o, ok := f.value(key); ok {
 		return o.value
 	}
 	return def
 }
 
 func (f *fields) int(key string, def int) int {
-	o, ok := f.lookup(key)
+	o, ok := f.value(key)
 	if !ok {
 		return def
 	}
@@ -144,13 +160,13 @@ func (f *fields) int(key string, def int) int {
 }
 
 func (f *fields) float(key string, def float32) float32 {
-	o, ok := f.lookup(key)
+	o, ok := f.value(key)
 	if !ok {
 		return def
 	}
 	v, err := strconv.ParseFloat(o.value, 32)
-	if err != nil {
-		f.fail(o.line, "%s = %q: want a number", key, o.value)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		f.fail(o.line, "%s = %q: want a finite number", key, o.value)
 	}
 	return float32(v)
 }
@@ -183,8 +199,8 @@ func (f *fields) floats(key string) []float32 {
 	out := make([]float32, len(parts))
 	for i, p := range parts {
 		v, err := strconv.ParseFloat(p, 32)
-		if err != nil {
-			f.fail(o.line, "%s = %q: item %d (%q) is not a number", key, o.value, i+1, p)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			f.fail(o.line, "%s = %q: item %d (%q) is not a finite number", key, o.value, i+1, p)
 		}
 		out[i] = float32(v)
 	}
@@ -355,8 +371,7 @@ func parseConv(f *fields) (c *model.Conv, batchNorm bool) {
 	}
 	act, err := model.ParseActivation(f.str("activation", "logistic"))
 	if err != nil {
-		o, _ := f.lookup("activation")
-		f.fail(o.line, "%v", err)
+		f.fail(f.line("activation"), "%v", err)
 	}
 	c.Act = act
 	switch bn := f.int("batch_normalize", 0); bn {
@@ -364,13 +379,11 @@ func parseConv(f *fields) (c *model.Conv, batchNorm bool) {
 	case 1:
 		batchNorm = true
 	default:
-		o, _ := f.lookup("batch_normalize")
-		f.fail(o.line, "batch_normalize = %d: want 0 or 1", bn)
+		f.fail(f.line("batch_normalize"), "batch_normalize = %d: want 0 or 1", bn)
 	}
 	for _, k := range []string{"stride_x", "stride_y"} {
 		if f.has(k) && f.int(k, c.Stride) != c.Stride {
-			o, _ := f.lookup(k)
-			f.fail(o.line, "%s different from stride is not supported", k)
+			f.fail(f.line(k), "%s different from stride is not supported", k)
 		}
 	}
 	f.neutral("dilation", "1")
@@ -388,8 +401,7 @@ func parseMaxPool(f *fields) *model.MaxPool {
 	m.Padding = f.int("padding", m.Size-1)
 	for _, k := range []string{"stride_x", "stride_y"} {
 		if f.has(k) && f.int(k, stride) != stride {
-			o, _ := f.lookup(k)
-			f.fail(o.line, "%s different from stride is not supported", k)
+			f.fail(f.line(k), "%s different from stride is not supported", k)
 		}
 	}
 	f.neutral("maxpool_depth", "0")
@@ -442,8 +454,7 @@ func parseShortcut(f *fields, idx int) (model.Op, []int) {
 	}
 	act, err := model.ParseActivation(f.str("activation", "linear"))
 	if err != nil {
-		o, _ := f.lookup("activation")
-		f.fail(o.line, "%v", err)
+		f.fail(f.line("activation"), "%v", err)
 	}
 	f.neutral("weights_type", "none")
 	f.neutral("weights_normalization", "none")
@@ -465,7 +476,7 @@ func parseRegion(f *fields) *model.Region {
 		Softmax: f.int("softmax", 0) != 0,
 		Anchors: f.floats("anchors"),
 	}
-	if len(r.Anchors) > 2*r.Num {
+	if r.Num >= 1 && r.Num <= model.MaxDim && len(r.Anchors) > 2*r.Num {
 		r.Anchors = r.Anchors[:2*r.Num] // darknet reads num pairs
 	}
 	return r
@@ -484,6 +495,10 @@ func parseYolo(f *fields) *model.Yolo {
 		ScaleXY: f.float("scale_x_y", 1),
 	}
 	total := f.int("num", 1)
+	if total < 1 || total > model.MaxDim {
+		f.fail(f.line("num"), "num = %d, want 1..%d", total, model.MaxDim)
+		return y
+	}
 	if f.has("mask") {
 		y.Mask = f.ints("mask")
 	} else {
@@ -495,8 +510,7 @@ func parseYolo(f *fields) *model.Yolo {
 		y.Anchors = y.Anchors[:2*total] // darknet reads num pairs
 	}
 	if len(y.Anchors) != 2*total {
-		o, _ := f.lookup("anchors")
-		f.fail(o.line, "num = %d needs %d anchor values, got %d", total, 2*total, len(y.Anchors))
+		f.fail(f.line("anchors"), "num = %d needs %d anchor values, got %d", total, 2*total, len(y.Anchors))
 	}
 	return y
 }

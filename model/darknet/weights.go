@@ -25,6 +25,9 @@ func LoadWeights(net *model.Network, data []byte, name string) error {
 	if major*10+minor < 2 || major >= 1000 || minor >= 1000 {
 		header = 12 + 4 // older files count images seen in 32 bits
 	}
+	if len(data) < header {
+		return fmt.Errorf("%s: %d bytes is too short for the %d-byte header of a version %d.%d weights file", name, len(data), header, major, minor)
+	}
 	// Where each convolution's parameters end, to name the first one that does not fit.
 	type span struct {
 		layer      int

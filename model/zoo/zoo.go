@@ -43,3 +43,11 @@ func Default() (*model.Network, []string) {
 
 // DogJPEG returns the bytes of darknet's dog.jpg (768×576: a dog, a bicycle and a car).
 func DogJPEG() []byte { return bytes.Clone(dogJPEG) }
+
+//go:embed yolo-fastest-1.1/calibration.json
+var defaultCalibration []byte
+
+// DefaultCalibration returns the default detector's calibration (mapper's JSON format): its
+// activation statistics at percentile 99.9 over darknet's seven sample images, made with
+// "spikeyolo convert --calib ../shared/data/images --save-calib FILE".
+func DefaultCalibration() []byte { return bytes.Clone(defaultCalibration) }
