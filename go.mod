@@ -7,3 +7,8 @@ require (
 	github.com/spf13/pflag v1.1.0
 	gonum.org/v1/gonum v0.17.0
 )
+
+require (
+	github.com/google/btree v1.1.3 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)

@@ -21,18 +21,8 @@ import (
 
 // Layer is one population of neurons.
 type Layer struct {
-	Name  string     // for people, e.g. "conv 4 (leaky)"
-	Shape core.Shape // the neuron map
-	Kind  core.Kind
-	Pool  core.PoolRule // MaxPool layers only
-
-	// Per channel: firing thresholds (Signed and IF), the bias added every tick from Onset,
-	// and the initial membrane. Unused for MaxPool layers.
-	ThetaPos, ThetaNeg, Bias, V0 []int64
-	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons).
-	MaxSpikes int64
-	// Onset is the first tick in which the layer integrates its bias and input current.
-	Onset int
+	Name string // for people, e.g. "conv 4 (leaky)"
+	core.Neurons
 	// Analog marks a layer driven by the image: each neuron integrates a constant current
 	// (a Stimulus) every tick from Onset, on top of the bias.
 	Analog bool

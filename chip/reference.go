@@ -37,11 +37,10 @@ type spike struct {
 // refLayer is the reference engine's state of one layer.
 type refLayer struct {
 	v          []int64 // membranes (not MaxPool)
+	count      []int64 // every neuron's net spike count (not Accumulator)
 	counts     []int64 // MaxPool: net input count of every position of the virtual input map
 	now        []int64 // MaxPool with PoolFirstMax: input spikes of this tick per position
-	emitted    []int64 // MaxPool: net count emitted by every neuron
 	prev, cur  []spike // spikes fired in the previous and the current tick
-	netCounts  []int64 // net spike count of every neuron, if the probe asks
 	spikes     int64
 	synops     int64
 	hv, wv     int // MaxPool: the virtual input map's rows and columns
@@ -66,14 +65,13 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 	for i := range net.Layers {
 		l := &net.Layers[i]
 		st := &state[i]
-		if probe.Counts {
-			st.netCounts = make([]int64, l.Shape.Size())
+		if l.Kind != core.Accumulator {
+			st.count = make([]int64, l.Shape.Size())
 		}
 		if l.Kind == core.MaxPool {
 			s := &l.Inputs[0].Synapses
 			st.hv, st.wv = s.Src.H*s.Upsample, s.Src.W*s.Upsample
 			st.counts = make([]int64, l.Shape.C*st.hv*st.wv)
-			st.emitted = make([]int64, l.Shape.Size())
 			if l.Pool == core.PoolFirstMax {
 				st.now = make([]int64, len(st.counts))
 			}
@@ -96,16 +94,10 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 			refUpdate(&net.Layers[i], &state[i], stim[i], t)
 		}
 		for i := range state {
-			st := &state[i]
-			if st.netCounts != nil {
-				for _, sp := range st.cur {
-					st.netCounts[sp.neuron] += sp.n
-				}
-			}
-			st.prev, st.cur = st.cur, st.prev[:0]
+			state[i].prev, state[i].cur = state[i].cur, state[i].prev[:0]
 		}
 		for ; next < len(ticks) && ticks[next] == t+1; next++ {
-			snaps = append(snaps, snapshot(net, state, t+1))
+			snaps = append(snaps, snapshot(net, state, t+1, probe.Counts))
 		}
 	}
 	return snaps, nil
@@ -140,7 +132,7 @@ func refDeliver(net *Network, state []refLayer, i int) {
 			}
 			st.tapsBuffer = s.Taps(pos/s.Src.W, pos%s.Src.W, st.tapsBuffer[:0])
 			if !s.IsPool() {
-				st.synops += abs(sp.n) * s.Deliver(c, st.tapsBuffer, sp.n, st.v, 0)
+				st.synops += abs(sp.n) * s.Deliver(c, st.tapsBuffer, sp.n, st.v)
 				continue
 			}
 			vc := s.DstC0 + c - s.SrcC0
@@ -183,7 +175,7 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 			continue
 		}
 		for k := range v {
-			if n := core.Fire(l.Kind, &v[k], l.ThetaPos[c], l.ThetaNeg[c], l.MaxSpikes); n != 0 {
+			if n := core.Fire(l.Kind, l.Undo, &v[k], &st.count[c*hw+k], l.ThetaPos[c], l.ThetaNeg[c], l.MaxSpikes); n != 0 {
 				st.cur = append(st.cur, spike{int32(c*hw + k), n})
 				st.spikes += abs(n)
 			}
@@ -213,7 +205,7 @@ func refPool(l *Layer, st *refLayer) {
 			for tx := 0; tx < l.Shape.W; tx++ {
 				k := c*hw + ty*l.Shape.W + tx
 				y0, y1, x0, x1 := s.Window(ty, tx, st.hv, st.wv)
-				if n := core.PoolFire(l.Pool, counts, now, st.wv, y0, y1, x0, x1, &st.emitted[k], l.MaxSpikes); n != 0 {
+				if n, _ := core.PoolFire(l.Pool, counts, now, st.wv, y0, y1, x0, x1, &st.count[k], l.MaxSpikes); n != 0 {
 					st.cur = append(st.cur, spike{int32(k), n})
 					st.spikes += abs(n)
 				}
@@ -223,18 +215,18 @@ func refPool(l *Layer, st *refLayer) {
 	clear(st.now)
 }
 
-func snapshot(net *Network, state []refLayer, tick int) Snapshot {
+func snapshot(net *Network, state []refLayer, tick int, counts bool) Snapshot {
 	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), Membranes: make([][]int64, len(state))}
 	for i, st := range state {
 		s.Spikes[i], s.Synops[i] = st.spikes, st.synops
 		if net.Layers[i].Kind == core.Accumulator {
 			s.Membranes[i] = slices.Clone(st.v)
 		}
-		if st.netCounts != nil {
+		if counts {
 			if s.Counts == nil {
 				s.Counts = make([][]int64, len(state))
 			}
-			s.Counts[i] = slices.Clone(st.netCounts)
+			s.Counts[i] = slices.Clone(st.count)
 		}
 	}
 	return s

@@ -10,12 +10,10 @@ import (
 // analogNet is one analog layer of neurons driven by the given currents, with threshold theta
 // (and theta/alpha below zero) and initial membrane v0.
 func analogNet(currents []int64, theta int64, alpha float64, v0 int64) (*Network, Stimulus) {
-	n := int64(len(currents))
-	_ = n
-	l := Layer{
-		Name: "analog", Shape: core.Shape{C: 1, H: 1, W: len(currents)}, Kind: core.Signed, Analog: true, MaxSpikes: 1,
+	l := Layer{Name: "analog", Analog: true, Neurons: core.Neurons{
+		Shape: core.Shape{C: 1, H: 1, W: len(currents)}, Kind: core.Signed, MaxSpikes: 1,
 		ThetaPos: []int64{theta}, ThetaNeg: []int64{int64(math.Round(float64(theta) / alpha))}, Bias: []int64{0}, V0: []int64{v0},
-	}
+	}}
 	return &Network{Layers: []Layer{l}}, Stimulus{currents}
 }
 
@@ -76,10 +74,10 @@ func TestMultiSpike(t *testing.T) {
 // TestBiasOnsetAndDelay: a spike fired in tick t reaches its target in tick t+1, and a layer's
 // bias starts at its onset.
 func TestBiasOnsetAndDelay(t *testing.T) {
-	src := Layer{Name: "src", Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Signed, Analog: true, MaxSpikes: 1,
-		ThetaPos: []int64{10}, ThetaNeg: []int64{10}, Bias: []int64{0}, V0: []int64{0}}
-	acc := Layer{Name: "acc", Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Accumulator, Onset: 3,
-		Bias: []int64{1}, V0: []int64{0}, Readout: []float64{1},
+	src := Layer{Name: "src", Analog: true, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Signed, MaxSpikes: 1,
+		ThetaPos: []int64{10}, ThetaNeg: []int64{10}, Bias: []int64{0}, V0: []int64{0}}}
+	acc := Layer{Name: "acc", Readout: []float64{1}, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Accumulator, Onset: 3,
+		Bias: []int64{1}, V0: []int64{0}},
 		Inputs: []Input{{From: 0, Synapses: core.Synapses{Src: src.Shape, NumC: 1, Upsample: 1, Dst: core.Shape{C: 1, H: 1, W: 1},
 			DstC: 1, Size: 1, Stride: 1, Groups: 1, Weights: []int32{100}}}}}
 	net := &Network{Layers: []Layer{src, acc}}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -47,7 +48,7 @@ func naiveConv(s *Synapses, c, y, x int, n int64) []int64 {
 
 // TestDeliverEqualsConvolution: the fan-out of every source neuron equals the convolution of
 // a map that holds only that neuron's spike, for strides, padding, groups, upsampling and
-// channel offsets, and for every slice [lo, hi) of the targets a core may hold.
+// channel offsets, and for any box of the targets a core may hold.
 func TestDeliverEqualsConvolution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := []Synapses{
@@ -65,6 +66,7 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 		if err := s.Validate(); err != nil {
 			t.Fatalf("case %d: %v", ci, err)
 		}
+		kernel := NewKernel(&s)
 		for c := 0; c < s.Src.C; c++ {
 			for y := 0; y < s.Src.H; y++ {
 				for x := 0; x < s.Src.W; x++ {
@@ -73,34 +75,69 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 						continue
 					}
 					taps := s.Taps(y, x, nil)
-					lo, hi := rng.IntN(s.Dst.Size()), s.Dst.Size()
-					if rng.IntN(2) == 0 {
-						lo, hi = 0, s.Dst.Size()
+					// The whole map, CHW, as the reference engine delivers.
+					all := make([]int64, s.Dst.Size())
+					if ops := s.Deliver(c, taps, -3, all); !slices.Equal(all, want) || ops != int64(countTargets(&s, c, taps, Whole(s.Dst))) {
+						t.Fatalf("case %d, spike at (%d,%d,%d): whole-map delivery differs (%d operations)", ci, c, y, x, ops)
 					}
-					v := make([]int64, hi-lo)
-					ops := s.Deliver(c, taps, -3, v, lo)
-					nonzeroTargets := int64(0)
-					for k := range v {
-						if v[k] != want[lo+k] {
-							t.Fatalf("case %d, spike at (%d,%d,%d), targets [%d,%d): target %d got %d, want %d", ci, c, y, x, lo, hi, lo+k, v[k], want[lo+k])
+					// A box, as a core delivers through a kernel.
+					b := Whole(s.Dst)
+					if rng.IntN(2) == 0 { // a random box, as a core holds
+						c0, y0, x0 := rng.IntN(s.Dst.C), rng.IntN(s.Dst.H), rng.IntN(s.Dst.W)
+						b = Box{c0, c0 + 1 + rng.IntN(s.Dst.C-c0), y0, y0 + 1 + rng.IntN(s.Dst.H-y0), x0, x0 + 1 + rng.IntN(s.Dst.W-x0)}
+					}
+					v := make([]int64, b.Size())
+					ops := kernel.Deliver(c, taps, -3, v, b)
+					for i := range v {
+						bc, by, bx := b.At(i)
+						if w := want[s.Dst.Index(bc, by, bx)]; v[i] != w {
+							t.Fatalf("case %d, spike at (%d,%d,%d), box %+v: target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, bc, by, bx, v[i], w)
 						}
 					}
-					// Every tap of every reached channel is one operation.
-					f0, f1, _ := s.Targets(c)
-					hw := s.Dst.H * s.Dst.W
-					for f := f0; f < f1; f++ {
-						for _, tp := range taps {
-							if i := f*hw + int(tp.P); i >= lo && i < hi {
-								nonzeroTargets++
-							}
-						}
-					}
-					if ops != nonzeroTargets {
-						t.Fatalf("case %d: %d operations, want %d", ci, ops, nonzeroTargets)
+					if want := countTargets(&s, c, taps, b); ops != int64(want) {
+						t.Fatalf("case %d: %d operations, want %d", ci, ops, want)
 					}
 				}
 			}
 		}
+	}
+}
+
+// countTargets counts, by brute force, the targets of channel c's taps inside box b: one
+// synaptic operation each.
+func countTargets(s *Synapses, c int, taps []Tap, b Box) int {
+	f0, f1, _ := s.Targets(c)
+	n := 0
+	for f := f0; f < f1; f++ {
+		for _, tp := range taps {
+			if b.Contains(f, int(tp.Y), int(tp.X)) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestBoxOrder: Local and At are inverse, and walk a box position by position with the
+// channels of a position side by side.
+func TestBoxOrder(t *testing.T) {
+	b := Box{2, 5, 1, 3, 4, 8}
+	want := 0
+	for y := 1; y < 3; y++ {
+		for x := 4; x < 8; x++ {
+			for c := 2; c < 5; c++ {
+				if got := b.Local(c, y, x); got != want {
+					t.Fatalf("Local(%d,%d,%d) = %d, want %d", c, y, x, got, want)
+				}
+				if gc, gy, gx := b.At(want); gc != c || gy != y || gx != x {
+					t.Fatalf("At(%d) = %d,%d,%d, want %d,%d,%d", want, gc, gy, gx, c, y, x)
+				}
+				want++
+			}
+		}
+	}
+	if b.Size() != want {
+		t.Errorf("Size %d, want %d", b.Size(), want)
 	}
 }
 
@@ -122,8 +159,8 @@ func TestFire(t *testing.T) {
 		{IF, -1000, 10, 100, 1, 0, -1000},
 		{IF, 20, 10, 100, 1, 1, 10},
 	} {
-		v := c.v
-		if n := Fire(c.kind, &v, c.pos, c.neg, c.max); n != c.spikes || v != c.left {
+		v, count := c.v, int64(0)
+		if n := Fire(c.kind, false, &v, &count, c.pos, c.neg, c.max); n != c.spikes || v != c.left || count != n {
 			t.Errorf("%v V=%d θ+=%d θ-=%d k=%d: fired %d leaving %d, want %d leaving %d", c.kind, c.v, c.pos, c.neg, c.max, n, v, c.spikes, c.left)
 		}
 	}
@@ -189,5 +226,40 @@ func TestValidateRejects(t *testing.T) {
 		if s.Validate() == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestFireUndoTracksCumulativeInput drives a neuron with undo by random input and checks,
+// after every tick, that its net count is the leaky ReLU of its cumulative input U in
+// thresholds: floor(U/thetaPos) for U >= 0, -floor(-U/thetaNeg) below (maxSpikes large enough
+// to keep up), and that without undo it may lag far behind.
+func TestFireUndoTracksCumulativeInput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	const pos, neg = 100, 1000
+	target := func(u int64) int64 {
+		if u >= 0 {
+			return u / pos
+		}
+		return -(-u / neg)
+	}
+	var v, s, u int64
+	for tick := 0; tick < 5000; tick++ {
+		x := int64(rng.IntN(801) - 400)
+		u += x
+		v += x
+		Fire(Signed, true, &v, &s, pos, neg, 1<<20)
+		if s != target(u) {
+			t.Fatalf("tick %d: U = %d, count %d, want %d", tick, u, s, target(u))
+		}
+	}
+	// Without undo: +5 spikes, then input back to zero leaves them all.
+	v, s = 0, 0
+	Fire(Signed, false, &v, &s, pos, neg, 10)
+	v += 550
+	Fire(Signed, false, &v, &s, pos, neg, 10)
+	v -= 550
+	Fire(Signed, false, &v, &s, pos, neg, 10)
+	if s != 5 {
+		t.Errorf("without undo: count %d after input +550 then -550, want 5 (the IBT neuron's dead band)", s)
 	}
 }

@@ -23,3 +23,32 @@ func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.W, s.H, s.C) }
 
 // Index is the CHW index of neuron (c, y, x).
 func (s Shape) Index(c, y, x int) int { return (c*s.H+y)*s.W + x }
+
+// Box is a block of a neuron map: channels [C0, C1), rows [Y0, Y1), columns [X0, X1). A
+// core holds one box of one layer, its neurons stored position by position, the channels of
+// a position side by side (HWC order within the box), so that the targets of a kernel tap,
+// which share a position, are contiguous.
+type Box struct{ C0, C1, Y0, Y1, X0, X1 int }
+
+// Whole is the box of a whole map of shape s.
+func Whole(s Shape) Box { return Box{0, s.C, 0, s.H, 0, s.W} }
+
+// Size is the number of neurons of the box.
+func (b Box) Size() int { return (b.C1 - b.C0) * (b.Y1 - b.Y0) * (b.X1 - b.X0) }
+
+// Contains reports whether neuron (c, y, x) lies in the box.
+func (b Box) Contains(c, y, x int) bool {
+	return c >= b.C0 && c < b.C1 && y >= b.Y0 && y < b.Y1 && x >= b.X0 && x < b.X1
+}
+
+// Local is the index within the box of neuron (c, y, x), which must lie in it.
+func (b Box) Local(c, y, x int) int {
+	return ((y-b.Y0)*(b.X1-b.X0)+x-b.X0)*(b.C1-b.C0) + c - b.C0
+}
+
+// At gives the neuron (c, y, x) of local index i.
+func (b Box) At(i int) (c, y, x int) {
+	nc, w := b.C1-b.C0, b.X1-b.X0
+	p := i / nc
+	return b.C0 + i%nc, b.Y0 + p/w, b.X0 + p%w
+}

@@ -52,19 +52,105 @@ func (r PoolRule) String() string {
 	return "exact"
 }
 
-// Fire applies the firing rule of Signed and IF neurons to a membrane after integration:
-// it returns the signed number of spikes emitted this tick (at most maxSpikes of either sign)
-// and subtracts their charge from v. thetaNeg is ignored for IF neurons.
-func Fire(kind Kind, v *int64, thetaPos, thetaNeg int64, maxSpikes int64) int64 {
-	switch {
-	case *v >= thetaPos:
-		n := min(*v/thetaPos, maxSpikes)
-		*v -= n * thetaPos
-		return n
-	case kind == Signed && *v <= -thetaNeg:
-		n := min(-*v/thetaNeg, maxSpikes)
-		*v += n * thetaNeg
-		return -n
+// Neurons are the parameters of a layer's neurons, shared by every core that holds some of
+// them.
+type Neurons struct {
+	Shape Shape
+	Kind  Kind
+	Pool  PoolRule // MaxPool layers only
+	// Per channel: firing thresholds (Signed and IF), the bias added every tick from Onset,
+	// and the initial membrane. Unused by MaxPool layers.
+	ThetaPos, ThetaNeg, Bias, V0 []int64
+	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons).
+	MaxSpikes int64
+	// Undo lets Signed neurons take back spikes (see Fire).
+	Undo bool
+	// Onset is the first tick in which the neurons integrate their bias and input current.
+	Onset int
+}
+
+// Fire applies the firing rule of Signed and IF neurons to a membrane after integration. It
+// returns the signed number of spikes emitted this tick (at most maxSpikes of either sign),
+// takes their charge from *v and adds them to *s, the neuron's net count so far. thetaNeg is
+// ignored for IF neurons.
+//
+// Without undo, a Signed neuron fires +1 at V >= thetaPos and -1 at V <= -thetaNeg, an IF
+// neuron only +1. With undo (Signed neurons only), a neuron also takes back a spike of the
+// sign of its net count as soon as its membrane crosses zero the other way: -1 when its count
+// is positive and V < 0 (giving back thetaPos), +1 when its count is negative and V > 0
+// (giving back thetaNeg). Its count then always follows its cumulative input U exactly, up to
+// maxSpikes per tick: floor(U/thetaPos) for U >= 0, -floor(-U/thetaNeg) for U < 0, which is
+// the leaky ReLU of U in units of thetaPos when thetaNeg = thetaPos/alpha. Without undo, a
+// count can stay up to thetaPos + thetaNeg of input away from that.
+func Fire(kind Kind, undo bool, v, s *int64, thetaPos, thetaNeg, maxSpikes int64) int64 {
+	undo = undo && kind == Signed
+	var n int64
+	for n < maxSpikes && -n < maxSpikes {
+		switch {
+		case n >= 0 && *v >= thetaPos && (!undo || *s >= 0):
+			*v -= thetaPos
+			*s, n = *s+1, n+1
+		case kind != Signed:
+			return n
+		case n >= 0 && undo && *s < 0 && *v > 0: // take back a negative spike
+			*v -= thetaNeg
+			*s, n = *s+1, n+1
+		case n <= 0 && undo && *s > 0 && *v < 0: // take back a positive spike
+			*v += thetaPos
+			*s, n = *s-1, n-1
+		case n <= 0 && *v <= -thetaNeg && (!undo || *s <= 0):
+			*v += thetaNeg
+			*s, n = *s-1, n-1
+		default:
+			return n
+		}
 	}
-	return 0
+	return n
+}
+
+// NextFire returns the first tick after t in which a neuron of channel c with membrane v and
+// net count s, integrating the constant drive d in every tick >= Onset and receiving no
+// input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that
+// skips a neuron's ticks until then, and adds the skipped drive at once, computes what
+// integrating it tick by tick computes.
+func (nr *Neurons) NextFire(c int, v, s, d int64, t int) (tick int, ok bool) {
+	delay := int64(max(0, nr.Onset-1-t))
+	pos, neg := nr.ThetaPos[c], nr.ThetaNeg[c]
+	undo := nr.Undo && nr.Kind == Signed
+	best, found := int64(0), false
+	try := func(k int64, ok bool) {
+		if ok && (!found || k < best) {
+			best, found = k, true
+		}
+	}
+	if !undo || s >= 0 {
+		try(firstAtLeast(v, d, pos, delay))
+	}
+	if nr.Kind == Signed {
+		if undo && s < 0 {
+			try(firstAtLeast(v, d, 1, delay)) // V > 0
+		}
+		if undo && s > 0 {
+			try(firstAtLeast(-v, -d, 1, delay)) // V < 0
+		}
+		if !undo || s <= 0 {
+			try(firstAtLeast(-v, -d, neg, delay)) // V <= -thetaNeg
+		}
+	}
+	if !found || best > int64(1<<31-1-t) {
+		return 0, false
+	}
+	return t + int(best), true
+}
+
+// firstAtLeast returns the smallest k >= 1 with v + d·max(0, k-delay) >= a.
+func firstAtLeast(v, d, a, delay int64) (int64, bool) {
+	if v1 := v + d*max(0, 1-delay); v1 >= a {
+		return 1, true
+	}
+	if d <= 0 {
+		return 0, false
+	}
+	m := (a - v + d - 1) / d // a - v > 0 here
+	return max(1, delay+m), true
 }

@@ -29,8 +29,8 @@ type Synapses struct {
 }
 
 // Tap is one (window position, target position) pair of a source position: Tap.K = ky·Size + kx
-// indexes the kernel, Tap.P = ty·Dst.W + tx the target's position within its channel.
-type Tap struct{ K, P int32 }
+// indexes the kernel, (Tap.Y, Tap.X) is the target's row and column.
+type Tap struct{ K, Y, X int32 }
 
 // IsPool reports whether the synapses are a max-pool window rather than a kernel.
 func (s *Synapses) IsPool() bool { return s.Weights == nil }
@@ -77,7 +77,7 @@ func (s *Synapses) Taps(ys, xs int, buf []Tap) []Tap {
 					if tx < 0 || tx%s.Stride != 0 || tx/s.Stride >= s.Dst.W {
 						continue
 					}
-					buf = append(buf, Tap{int32(ky*s.Size + kx), int32(ty/s.Stride*s.Dst.W + tx/s.Stride)})
+					buf = append(buf, Tap{int32(ky*s.Size + kx), int32(ty / s.Stride), int32(tx / s.Stride)})
 				}
 			}
 		}
@@ -94,36 +94,44 @@ func (s *Synapses) Targets(c int) (f0, f1, local int) {
 	return s.DstC0 + g*outPer, s.DstC0 + (g+1)*outPer, ci % inPer
 }
 
-// Deliver adds n times the weights of source neuron (c, taps) to the membranes of its targets
-// that lie in v, where v holds target neurons [lo, lo+len(v)). taps are c's position's taps
-// (see Taps). It returns the number of synaptic operations performed: one per target in v.
-// It panics on max-pool synapses.
-func (s *Synapses) Deliver(c int, taps []Tap, n int64, v []int64, lo int) int64 {
+// Deliver adds n times the weights of source channel c, at the position whose taps are
+// taps, to the membranes of its targets, where v holds the whole target map (CHW). It
+// returns the number of synaptic operations performed: one per target. It panics on max-pool
+// synapses. (Cores use a Kernel, which delivers into a box.)
+func (s *Synapses) Deliver(c int, taps []Tap, n int64, v []int64) int64 {
 	f0, f1, local := s.Targets(c)
-	hw := s.Dst.H * s.Dst.W
 	k2 := s.Size * s.Size
 	per := (s.NumC / s.Groups) * k2
-	hi := lo + len(v)
-	f0 = max(f0, lo/hw)
-	f1 = min(f1, (hi+hw-1)/hw)
-	var ops int64
+	hw := s.Dst.H * s.Dst.W
 	for f := f0; f < f1; f++ {
 		w := s.Weights[(f-s.DstC0)*per+local*k2 : (f-s.DstC0)*per+(local+1)*k2]
-		base := f*hw - lo
-		if f*hw >= lo && (f+1)*hw <= hi { // the whole channel is here
-			plane := v[base : base+hw]
-			for _, t := range taps {
-				plane[t.P] += n * int64(w[t.K])
-			}
-			ops += int64(len(taps))
-			continue
-		}
+		plane := v[f*hw : (f+1)*hw]
 		for _, t := range taps {
-			if i := base + int(t.P); i >= 0 && i < len(v) {
-				v[i] += n * int64(w[t.K])
-				ops++
-			}
+			plane[int(t.Y)*s.Dst.W+int(t.X)] += n * int64(w[t.K])
 		}
 	}
-	return ops
+	return int64((f1 - f0) * len(taps))
 }
+
+// TapTable holds the taps of every source position of a set of synapses, computed once so
+// that cores need not recompute them for every packet.
+type TapTable struct {
+	offset []int32
+	taps   []Tap
+}
+
+// NewTapTable computes the taps of every source position of s.
+func NewTapTable(s *Synapses) *TapTable {
+	t := &TapTable{offset: make([]int32, 0, s.Src.H*s.Src.W+1)}
+	t.offset = append(t.offset, 0)
+	for y := 0; y < s.Src.H; y++ {
+		for x := 0; x < s.Src.W; x++ {
+			t.taps = s.Taps(y, x, t.taps)
+			t.offset = append(t.offset, int32(len(t.taps)))
+		}
+	}
+	return t
+}
+
+// At returns the taps of source position pos = y·Src.W + x.
+func (t *TapTable) At(pos int) []Tap { return t.taps[t.offset[pos]:t.offset[pos+1]] }

@@ -1,0 +1,73 @@
+package chip
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestPresetsLoad(t *testing.T) {
+	for _, name := range []string{"loihi", "loihi-sanafe", "truenorth"} {
+		a, err := Preset(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(a.Sources) != 32 {
+			t.Errorf("%s: %d sourced constants, want 32", name, len(a.Sources))
+		}
+	}
+	a, _ := Preset("loihi")
+	// Davies et al. 2018, Table 2.
+	near := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Abs(y) }
+	if !near(a.Energy.Synop, 23.6e-12) || !near(a.Energy.HopNorthSouth, 4e-12) || !near(a.Latency.HopEastWest, 4.1e-9) || a.Limits.Neurons != 1024 || a.Topology.CoresPerChip() != 128 {
+		t.Errorf("loihi constants %+v %+v", a.Energy, a.Topology)
+	}
+	tn, _ := Preset("truenorth")
+	if !near(tn.TickMin, 1e-3) || tn.Limits.Neurons != 256 || tn.WeightBits != 9 || tn.Topology.CoresPerChip() != 4096 {
+		t.Errorf("truenorth %+v", tn)
+	}
+	if _, err := Preset("spinnaker"); err == nil || !strings.Contains(err.Error(), "loihi") {
+		t.Errorf("unknown preset: %v", err)
+	}
+}
+
+func TestParseArchErrors(t *testing.T) {
+	good, err := presets.ReadFile("arch/loihi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(good), "\n")
+	edit := func(from, to string) string { return strings.Replace(string(good), from, to, 1) }
+	lineOf := func(s string) string {
+		for i, l := range lines {
+			if strings.Contains(l, s) {
+				return "x.yaml:" + itoa(i+1) + ":"
+			}
+		}
+		return "?"
+	}
+	for _, c := range []struct {
+		name, file, want string
+	}{
+		{"unknown constant", edit("  synop: {value: 23.6", "  synops: {value: 23.6"), lineOf("synop: {value: 23.6") + ` section energy_pj has no constant "synops"`},
+		{"missing constant", edit("  barrier: {value: 465", "  # barrier"), lineOf("latency_ns:") + " section latency_ns has no barrier"},
+		{"no source", edit(`synop: {value: 23.6, source: "`, `synop: {value: 23.6, note: "`), lineOf("synop: {value: 23.6") + ` energy_pj.synop: unknown field "note"`},
+		{"unknown section", edit("power_mw:", "power:"), lineOf("power_mw:") + ` unknown section "power"`},
+		{"negative", edit("{value: 81,", "{value: -81,"), lineOf("neuron_active: {value: 81") + " energy_pj.neuron_active = -81"},
+		{"fractional count", edit("neurons: {value: 1024,", "neurons: {value: 10.5,"), "core.neurons = 10.5: want a whole number"},
+		{"not yaml", "name: [", "x.yaml"},
+	} {
+		_, err := ParseArch(strings.NewReader(c.file), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func itoa(i int) string {
+	s := ""
+	for ; i > 0; i /= 10 {
+		s = string(rune('0'+i%10)) + s
+	}
+	return s
+}

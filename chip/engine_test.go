@@ -1,0 +1,130 @@
+package chip
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"spikeyolo/core"
+	"spikeyolo/router"
+)
+
+// randomNetwork builds a small network with every kind of layer and synapse: an analog
+// layer, signed and IF neurons with and without undo and multi-spikes, a strided grouped
+// convolution, an upsampled input, a max-pool of each rule over two inputs, and an
+// accumulator, with random integer parameters and biases.
+func randomNetwork(rng *rand.Rand, undo bool, maxSpikes int64, rule core.PoolRule) (*Network, Stimulus) {
+	shape := func(c, h, w int) core.Shape { return core.Shape{C: c, H: h, W: w} }
+	perCh := func(c int, lo, hi int64) []int64 {
+		v := make([]int64, c)
+		for i := range v {
+			v[i] = lo + rng.Int64N(hi-lo+1)
+		}
+		return v
+	}
+	neurons := func(s core.Shape, kind core.Kind) core.Neurons {
+		th := perCh(s.C, 200, 400)
+		neg := slices.Clone(th)
+		for i := range neg {
+			neg[i] *= 1 + rng.Int64N(10)
+		}
+		return core.Neurons{Shape: s, Kind: kind, ThetaPos: th, ThetaNeg: neg, Bias: perCh(s.C, -20, 20), V0: perCh(s.C, 0, 100),
+			MaxSpikes: maxSpikes, Undo: undo}
+	}
+	weights := func(n int) []int32 {
+		w := make([]int32, n)
+		for i := range w {
+			w[i] = int32(rng.IntN(255) - 127)
+		}
+		return w
+	}
+	conv := func(src, dst core.Shape, srcC0, numC, dstC0, dstC, size, stride, offset, groups, up int) core.Synapses {
+		return core.Synapses{Src: src, SrcC0: srcC0, NumC: numC, Upsample: up, Dst: dst, DstC0: dstC0, DstC: dstC, Size: size,
+			Stride: stride, Offset: offset, Groups: groups, Weights: weights(dstC * numC / groups * size * size)}
+	}
+	s0, s1, s2, s3, s4, s5 := shape(4, 10, 10), shape(6, 5, 5), shape(6, 10, 10), shape(6, 5, 5), shape(3, 5, 5), shape(5, 5, 5)
+	l0 := Layer{Name: "analog", Analog: true, Neurons: neurons(s0, core.Signed)}
+	l1 := Layer{Name: "grouped stride 2", Neurons: neurons(s1, core.Signed), Inputs: []Input{{0, conv(s0, s1, 0, 4, 0, 6, 3, 2, 1, 2, 1)}}}
+	l2 := Layer{Name: "if upsampled", Neurons: neurons(s2, core.IF), Inputs: []Input{{1, conv(s1, s2, 0, 6, 0, 6, 3, 1, 1, 1, 2)}}}
+	pool := core.Neurons{Shape: s3, Kind: core.MaxPool, Pool: rule, MaxSpikes: maxSpikes}
+	l3 := Layer{Name: "maxpool", Neurons: pool, Inputs: []Input{
+		{2, core.Synapses{Src: s2, SrcC0: 2, NumC: 4, Upsample: 1, Dst: s3, DstC0: 0, DstC: 4, Size: 3, Stride: 2, Offset: 1, Groups: 4}},
+		{1, core.Synapses{Src: s1, SrcC0: 0, NumC: 2, Upsample: 2, Dst: s3, DstC0: 4, DstC: 2, Size: 3, Stride: 2, Offset: 1, Groups: 2}},
+	}}
+	l4 := Layer{Name: "depthwise", Neurons: neurons(s4, core.Signed), Inputs: []Input{{3, conv(s3, s4, 1, 3, 0, 3, 3, 1, 1, 3, 1)}}}
+	acc := neurons(s5, core.Accumulator)
+	l5 := Layer{Name: "output", Neurons: acc, Readout: []float64{1, 1, 1, 1, 1}, Inputs: []Input{
+		{4, conv(s4, s5, 0, 3, 0, 5, 1, 1, 0, 1, 1)}, {3, conv(s3, s5, 0, 6, 0, 5, 3, 1, 1, 1, 1)}}}
+	for i, l := range []*Layer{&l1, &l2, &l3, &l4, &l5} {
+		l.Onset = i + 1
+	}
+	stim := make([]int64, s0.Size())
+	for i := range stim {
+		stim[i] = rng.Int64N(400) - 100
+	}
+	return &Network{Layers: []Layer{l0, l1, l2, l3, l4, l5}}, Stimulus{stim, nil, nil, nil, nil, nil}
+}
+
+// TestEngineEqualsReference: the event-driven engine gives the reference's spike counts of
+// every neuron, per-layer spikes and synaptic operations and output membranes, bit for bit,
+// at every checkpoint, for every kind of neuron and pool rule, any cut of the layers into
+// cores (one neuron per core, small boxes, row bands, channel groups, whole layers), either
+// routing and multicast, and any number of workers.
+func TestEngineEqualsReference(t *testing.T) {
+	arch, err := Preset("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := Probe{Ticks: []int{1, 2, 7, 30, 64, 100}, Counts: true}
+	for seed := uint64(0); seed < 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		net, stim := randomNetwork(rng, seed%2 == 1, 1+int64(seed%3), core.PoolRule(seed/2%2))
+		want, err := Reference(net, stim, probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for split, grid := range []Grid{{1, 1, 1}, {2, 3, 4}, {1 << 10, 2, 1 << 10}, {3, 1 << 10, 2}, {1 << 10, 1 << 10, 1 << 10}} {
+			grids := make([]Grid, len(net.Layers))
+			for i, l := range net.Layers {
+				grids[i] = Grid{min(grid.Channels, l.Shape.C), min(grid.Rows, l.Shape.H), min(grid.Cols, l.Shape.W)}
+			}
+			for _, rm := range []struct {
+				r router.Routing
+				m router.Multicast
+			}{{router.XY, router.PerCore}, {router.YX, router.Tree}} {
+				prog, err := NewProgram(net, arch, grids, rm.r, rm.m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, workers := range []int{1, 3} {
+					res, err := prog.Run(stim, probe, workers)
+					if err != nil {
+						t.Fatal(err)
+					}
+					compareSnapshots(t, want, res.Snapshots, seed, split)
+				}
+			}
+		}
+	}
+}
+
+func compareSnapshots(t *testing.T, want, got []Snapshot, seed uint64, split int) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("seed %d split %d: %d snapshots, want %d", seed, split, len(got), len(want))
+	}
+	for k := range want {
+		w, g := want[k], got[k]
+		if g.Tick != w.Tick || !slices.Equal(g.Spikes, w.Spikes) || !slices.Equal(g.Synops, w.Synops) {
+			t.Fatalf("seed %d split %d tick %d: spikes %v synops %v, reference %v %v", seed, split, w.Tick, g.Spikes, g.Synops, w.Spikes, w.Synops)
+		}
+		for l := range w.Counts {
+			if !slices.Equal(g.Counts[l], w.Counts[l]) {
+				t.Fatalf("seed %d split %d tick %d layer %d: counts differ\n got %v\nwant %v", seed, split, w.Tick, l, g.Counts[l], w.Counts[l])
+			}
+			if !slices.Equal(g.Membranes[l], w.Membranes[l]) {
+				t.Fatalf("seed %d split %d tick %d layer %d: membranes differ", seed, split, w.Tick, l)
+			}
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package chip
+
+import (
+	"slices"
+
+	"spikeyolo/router"
+)
+
+// FloatMACEnergy is the energy of one 32-bit floating-point multiply-accumulate on
+// conventional 45 nm hardware: 3.7 pJ for the multiply and 0.9 pJ for the add (Horowitz,
+// "Computing's energy problem", ISSCC 2014, Fig. 1.1.9).
+const FloatMACEnergy = 4.6e-12
+
+// Categories of the energy report, in the order reports list them.
+var Categories = []string{"synapse", "neuron_active", "neuron_inactive", "spike_out", "messages", "within_tile",
+	"hops_east_west", "hops_north_south", "chip_crossings", "barrier", "static", "input_encoding"}
+
+// Report prices a run: energy by category, per layer and per core, and time.
+type Report struct {
+	Arch            string
+	Cores, Chips    int
+	Ticks           int
+	Energy          float64            // joules per frame
+	ByCategory      map[string]float64 // joules per frame
+	Layers          []LayerReport
+	CoreEnergy      []float64 // joules per core (synapse, neuron, spike and message energy, and its packets' network energy)
+	BusiestLinks    []LinkLoad
+	Synops          int64
+	Spikes          int64
+	Packets         int64 // packets sent
+	Hops            int64
+	Crossings       int64
+	EnergyPerSynop  float64 // joules per synaptic operation (the whole frame's energy over them)
+	TickTime        float64 // seconds per tick
+	FrameTime       float64 // seconds per frame
+	Time            Timing
+	FloatMACs       int64   // the float network's multiply-accumulates
+	FloatEnergy     float64 // FloatMACs × FloatMACEnergy: the float network on conventional hardware
+	AnalogMACs      int64   // the float multiply-accumulates that encode the input image
+	LimitViolations []string
+}
+
+// LayerReport is one layer's share of a run.
+type LayerReport struct {
+	Name    string
+	Cores   int
+	Neurons int
+	Spikes  int64
+	Synops  int64
+	Energy  float64 // joules: its cores' energy
+}
+
+// LinkLoad is a link and the packets it carried in the run.
+type LinkLoad struct {
+	Link    router.Link
+	Packets int64
+}
+
+// Report prices the result of a run of p, with the float network's MACs and the analog
+// input layers' MACs (priced at FloatMACEnergy) for comparison and for the encoding.
+func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
+	e := &p.Arch.Energy
+	r := &Report{Arch: p.Arch.Name, Cores: len(p.Cores), Ticks: res.Ticks, ByCategory: map[string]float64{},
+		CoreEnergy: make([]float64, len(p.Cores)), FloatMACs: floatMACs, AnalogMACs: analogMACs,
+		FloatEnergy: float64(floatMACs) * FloatMACEnergy, Time: res.Time, FrameTime: res.Time.Frame}
+	chips := map[int]bool{}
+	layers := make([]LayerReport, len(p.Net.Layers))
+	for i, l := range p.Net.Layers {
+		layers[i].Name, layers[i].Neurons = l.Name, l.Shape.Size()
+	}
+	for i, c := range res.Cores {
+		spec := p.Cores[i]
+		chips[p.Topology.Chip(p.Topology.Place(i))] = true
+		size := int64(spec.Box.Size())
+		inactive := size*int64(res.Ticks) - c.Updates
+		sent := res.Sent[i]
+		parts := map[string]float64{
+			"synapse":          float64(c.Synops) * e.Synop,
+			"neuron_active":    float64(c.Updates) * e.NeuronActive,
+			"neuron_inactive":  float64(inactive) * e.NeuronInactive,
+			"spike_out":        float64(c.Events) * e.SpikeOut,
+			"messages":         float64(sent.Sent) * e.Message,
+			"within_tile":      float64(sent.WithinTile) * e.WithinTile,
+			"hops_east_west":   float64(sent.Hops[router.East]+sent.Hops[router.West]) * e.HopEastWest,
+			"hops_north_south": float64(sent.Hops[router.North]+sent.Hops[router.South]) * e.HopNorthSouth,
+			"chip_crossings":   float64(sent.Crossings) * e.ChipCrossing,
+		}
+		for k, v := range parts {
+			r.ByCategory[k] += v
+			r.CoreEnergy[i] += v
+		}
+		lr := &layers[spec.Layer]
+		lr.Cores++
+		lr.Spikes += c.Spikes
+		lr.Synops += c.Synops
+		lr.Energy += r.CoreEnergy[i]
+		r.Synops += c.Synops
+		r.Spikes += c.Spikes
+	}
+	r.Chips = len(chips)
+	r.Layers = layers
+	r.ByCategory["barrier"] = float64(res.Ticks) * e.Barrier
+	r.ByCategory["static"] = p.Arch.StaticPower * float64(r.Chips) * res.Time.Frame
+	r.ByCategory["input_encoding"] = float64(analogMACs) * FloatMACEnergy
+	for _, v := range r.ByCategory {
+		r.Energy += v
+	}
+	if r.Synops > 0 {
+		r.EnergyPerSynop = r.Energy / float64(r.Synops)
+	}
+	if res.Ticks > 0 {
+		r.TickTime = res.Time.Frame / float64(res.Ticks)
+	}
+	r.Packets = res.Network.Sent
+	for _, h := range res.Network.Hops {
+		r.Hops += h
+	}
+	r.Crossings = res.Network.Crossings
+	for l, n := range res.Links {
+		r.BusiestLinks = append(r.BusiestLinks, LinkLoad{l, n})
+	}
+	slices.SortFunc(r.BusiestLinks, func(a, b LinkLoad) int {
+		switch {
+		case a.Packets != b.Packets:
+			return int(b.Packets - a.Packets)
+		case a.Link.From.Y != b.Link.From.Y:
+			return a.Link.From.Y - b.Link.From.Y
+		case a.Link.From.X != b.Link.From.X:
+			return a.Link.From.X - b.Link.From.X
+		}
+		return int(a.Link.Dir) - int(b.Link.Dir)
+	})
+	if len(r.BusiestLinks) > 10 {
+		r.BusiestLinks = r.BusiestLinks[:10]
+	}
+	r.LimitViolations = p.CheckLimits()
+	return r
+}

@@ -1,0 +1,336 @@
+package core
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+)
+
+// Spike is a neuron's spikes in one tick: its index in its layer, its output axon (its
+// index in the core), and their signed count.
+type Spike struct {
+	Neuron, Axon int32
+	N            int64
+}
+
+// Counters count the operations a core performed.
+type Counters struct {
+	Synops  int64 // synaptic operations: one per unit spike and target neuron reached
+	Updates int64 // active neuron updates: a neuron that received input or woke, once per tick
+	Spikes  int64 // unit spikes emitted (a multi-spike of n counts n)
+	Events  int64 // spike events emitted (a multi-spike counts 1)
+	Packets int64 // packets received
+}
+
+// Input is one set of synapses into a core's layer, from layer From, prepared as a kernel
+// (shared by the layer's cores).
+type Input struct {
+	From int
+	K    *Kernel
+}
+
+// wheelSize is the span of ticks the wake wheel covers; wakes further ahead wait in a list.
+const wheelSize = 64
+
+// Core is one neuromorphic core: it holds one box of one layer's neurons, the synapses into
+// them (kernels referenced, never expanded), their state, and what it has counted. It is a
+// deterministic state machine: Receive integrates the packets of a tick in any order, Step
+// fires the neurons that received input or whose own drive makes them fire, and the result
+// does not depend on the order of the packets.
+//
+// Neurons are updated lazily: a neuron's constant drive (bias, and input current for analog
+// layers) is added for all the ticks it skipped when it is next touched, and a neuron that
+// will fire on its drive alone is woken at that tick (see Neurons.NextFire). No loop visits
+// every neuron every tick.
+type Core struct {
+	N      *Neurons
+	Box    Box
+	Inputs []Input
+
+	v       []int64 // membranes (delivery adds to runs of them; kept apart from the rest)
+	cell    []cell  // every neuron's other state but its stamp
+	stamp   []int32 // the tick in which each neuron was last made a candidate (dense: collecting reads it most)
+	cands   []int32 // this tick's candidates (local indices)
+	posMark []int32 // kernel cores: tick in which each position of the box was touched
+	posList []int32 // kernel cores: positions (y·width + x within the box) touched this tick
+	chLo    int     // kernel cores: channels touched this tick: [chLo, chHi)
+	chHi    int
+
+	wheel  [wheelSize][]int32
+	filled uint64 // bit i: wheel[i] is not empty
+	far    []wake
+	farMin int
+
+	pool *poolState
+	out  []Spike
+	now  int // the tick being integrated (set by Begin)
+	Counters
+}
+
+type wake struct {
+	tick   int32
+	neuron int32
+}
+
+// cell is a neuron's state other than its membrane, together so that one cache line holds it.
+type cell struct {
+	count  int64 // net spike count
+	drive  int64 // charge added every tick from the onset
+	last   int32 // the tick up to which the drive has been added
+	wakeAt int32 // the tick of its pending wake, or -1
+}
+
+// NewCore makes a core holding box b of a layer with the given parameters and input
+// synapses. Call Reset before running it.
+func NewCore(n *Neurons, b Box, inputs []Input) *Core {
+	if b.C0 < 0 || b.Y0 < 0 || b.X0 < 0 || b.C1 > n.Shape.C || b.Y1 > n.Shape.H || b.X1 > n.Shape.W || b.Size() <= 0 {
+		panic(fmt.Sprintf("core: box %+v of a layer of shape %v", b, n.Shape))
+	}
+	c := &Core{N: n, Box: b, Inputs: inputs, cell: make([]cell, b.Size()), stamp: make([]int32, b.Size())}
+	if n.Kind == MaxPool {
+		c.pool = newPoolState(c)
+	} else {
+		c.v = make([]int64, b.Size())
+		c.posMark = make([]int32, (b.Y1-b.Y0)*(b.X1-b.X0))
+	}
+	return c
+}
+
+// global is the layer index of local neuron i.
+func (c *Core) global(i int) int {
+	ch, y, x := c.Box.At(i)
+	return c.N.Shape.Index(ch, y, x)
+}
+
+// Reset puts the core back to tick 0 with its initial membranes, and sets every neuron's
+// drive: its channel's bias plus, for analog layers, its current in stimulus (the whole
+// layer's, indexed by neuron; nil otherwise).
+func (c *Core) Reset(stimulus []int64) {
+	c.Counters = Counters{}
+	for i := range c.cell {
+		c.cell[i] = cell{last: -1, wakeAt: -1}
+		c.stamp[i] = -1
+	}
+	c.cands, c.out, c.far, c.farMin, c.filled = c.cands[:0], c.out[:0], c.far[:0], 1<<31-1, 0
+	for i := range c.wheel {
+		c.wheel[i] = c.wheel[i][:0]
+	}
+	if c.pool != nil {
+		c.pool.reset()
+		return
+	}
+	for i := range c.posMark {
+		c.posMark[i] = -1
+	}
+	c.posList, c.chLo, c.chHi = c.posList[:0], c.N.Shape.C, 0
+	for i := range c.v {
+		ch, _, _ := c.Box.At(i)
+		c.v[i] = c.N.V0[ch]
+		c.cell[i].drive = c.N.Bias[ch]
+		if stimulus != nil {
+			c.cell[i].drive += stimulus[c.global(i)]
+		}
+		if c.N.Kind == Accumulator {
+			continue // accumulators never fire
+		}
+		if tick, ok := c.N.NextFire(ch, c.v[i], 0, c.cell[i].drive, -1); ok {
+			c.schedule(int32(i), tick, -1)
+		}
+	}
+}
+
+// schedule sets neuron i's wake to tick; now is the current tick.
+func (c *Core) schedule(i int32, tick, now int) {
+	if int(c.cell[i].wakeAt) == tick {
+		return
+	}
+	c.cell[i].wakeAt = int32(tick)
+	if tick-now < wheelSize {
+		b := tick % wheelSize
+		c.wheel[b] = append(c.wheel[b], i)
+		c.filled |= 1 << b
+		return
+	}
+	c.far = append(c.far, wake{int32(tick), i})
+	c.farMin = min(c.farMin, tick)
+}
+
+// NextWake is the earliest tick after now in which a neuron may wake, or -1. It may be
+// early (a wake that was moved leaves a stale entry), never late.
+func (c *Core) NextWake(now int) int {
+	if c.filled != 0 {
+		// Rotate so that bit 0 is tick now+1.
+		r := uint((now + 1) % wheelSize)
+		rot := bits.RotateLeft64(c.filled, -int(r))
+		return now + 1 + bits.TrailingZeros64(rot)
+	}
+	if len(c.far) > 0 {
+		return c.farMin
+	}
+	return -1
+}
+
+// Begin starts tick t: packets received until Step are integrated in it.
+func (c *Core) Begin(t int) { c.now = t }
+
+// candidate makes local neuron i a candidate of the current tick.
+func (c *Core) candidate(i int32) {
+	if int(c.stamp[i]) != c.now {
+		c.stamp[i] = int32(c.now)
+		c.cands = append(c.cands, i)
+	}
+}
+
+// Receive integrates n spikes of neuron src of layer from, delivered in the current tick.
+func (c *Core) Receive(from, src int, n int64) {
+	c.Packets++
+	for k := range c.Inputs {
+		in := &c.Inputs[k]
+		if in.From != from {
+			continue
+		}
+		s := in.K.Syn
+		hw := s.Src.H * s.Src.W
+		ch, pos := src/hw, src%hw
+		if !s.Reads(ch) {
+			continue
+		}
+		taps := in.K.Taps.At(pos)
+		if c.pool != nil {
+			c.Synops += abs(n) * c.pool.receive(c, s, taps, ch, pos/s.Src.W, pos%s.Src.W, n)
+			continue
+		}
+		c.Synops += abs(n) * in.K.Deliver(ch, taps, n, c.v, c.Box)
+		f0, f1, _ := s.Targets(ch)
+		c.chLo, c.chHi = min(c.chLo, f0), max(c.chHi, f1)
+		bh, bw := c.Box.Y1-c.Box.Y0, c.Box.X1-c.Box.X0
+		for _, t := range taps {
+			y, x := int(t.Y)-c.Box.Y0, int(t.X)-c.Box.X0
+			if uint(y) < uint(bh) && uint(x) < uint(bw) && int(c.posMark[y*bw+x]) != c.now {
+				c.posMark[y*bw+x] = int32(c.now)
+				c.posList = append(c.posList, int32(y*bw+x))
+			}
+		}
+	}
+}
+
+// Step fires the current tick's candidates: neurons that received input and neurons whose
+// wake is due. It returns their spikes, in no particular order (a deterministic one); the
+// slice is reused by the next Step.
+func (c *Core) Step() []Spike {
+	c.out = c.out[:0]
+	c.collect()
+	if c.pool != nil {
+		c.pool.step(c)
+	} else {
+		c.stepNeurons()
+	}
+	c.cands = c.cands[:0]
+	return c.out
+}
+
+// collect gathers the candidates: touched positions of touched channels, and due wakes.
+func (c *Core) collect() {
+	t := c.now
+	if c.pool == nil && len(c.posList) > 0 {
+		nc := c.Box.C1 - c.Box.C0
+		lo, hi := max(c.chLo, c.Box.C0)-c.Box.C0, min(c.chHi, c.Box.C1)-c.Box.C0
+		for _, p := range c.posList {
+			for ch := lo; ch < hi; ch++ {
+				c.candidate(p*int32(nc) + int32(ch))
+			}
+		}
+		c.posList, c.chLo, c.chHi = c.posList[:0], c.N.Shape.C, 0
+	}
+	if c.N.Kind == Accumulator {
+		return
+	}
+	if len(c.far) > 0 && c.farMin < t+wheelSize {
+		kept, m := c.far[:0], 1<<31-1
+		for _, w := range c.far {
+			switch {
+			case c.cell[w.neuron].wakeAt != w.tick: // moved since: stale
+			case int(w.tick) < t+wheelSize:
+				b := int(w.tick) % wheelSize
+				c.wheel[b] = append(c.wheel[b], w.neuron)
+				c.filled |= 1 << b
+			default:
+				kept = append(kept, w)
+				m = min(m, int(w.tick))
+			}
+		}
+		c.far, c.farMin = kept, m
+	}
+	b := t % wheelSize
+	for _, i := range c.wheel[b] {
+		if int(c.cell[i].wakeAt) == t {
+			c.cell[i].wakeAt = -1
+			c.candidate(i)
+		}
+	}
+	c.wheel[b] = c.wheel[b][:0]
+	c.filled &^= 1 << b
+}
+
+// stepNeurons updates and fires the candidates of a Signed, IF or Accumulator core.
+func (c *Core) stepNeurons() {
+	t := c.now
+	nc := c.Box.C1 - c.Box.C0
+	onset := int32(c.N.Onset)
+	fires := c.N.Kind != Accumulator
+	for _, i := range c.cands {
+		c.Updates++
+		n := &c.cell[i]
+		// Add the drive of the ticks since the neuron was last updated, up to this one.
+		if from := max(n.last+1, onset); int32(t) >= from {
+			c.v[i] += n.drive * int64(int32(t)-from+1)
+		}
+		n.last = int32(t)
+		if !fires {
+			continue
+		}
+		ch := c.Box.C0 + int(i)%nc
+		if k := Fire(c.N.Kind, c.N.Undo, &c.v[i], &n.count, c.N.ThetaPos[ch], c.N.ThetaNeg[ch], c.N.MaxSpikes); k != 0 {
+			c.out = append(c.out, Spike{int32(c.global(int(i))), i, k})
+			c.Spikes += abs(k)
+			c.Events++
+		}
+		if tick, ok := c.N.NextFire(ch, c.v[i], n.count, n.drive, t); ok {
+			c.schedule(i, tick, t)
+		} else {
+			n.wakeAt = -1
+		}
+	}
+}
+
+// Counts returns every neuron's net spike count, in box order (nil for accumulators).
+func (c *Core) Counts() []int64 {
+	if c.N.Kind == Accumulator {
+		return nil
+	}
+	out := make([]int64, len(c.cell))
+	for i := range c.cell {
+		out[i] = c.cell[i].count
+	}
+	return out
+}
+
+// Membranes returns the membranes, in box order, after tick t-1 (that is, after t ticks),
+// with the drive of the ticks the neurons skipped added. For accumulator cores.
+func (c *Core) Membranes(t int) []int64 {
+	out := slices.Clone(c.v)
+	onset := int32(c.N.Onset)
+	for i := range out {
+		if from := max(c.cell[i].last+1, onset); int32(t-1) >= from {
+			out[i] += c.cell[i].drive * int64(int32(t-1)-from+1)
+		}
+	}
+	return out
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -1,0 +1,75 @@
+package core
+
+// Kernel is a set of synapses prepared for cores: the taps of every source position, and
+// the weights transposed so that, for one input channel and one tap, the weights of the
+// target channels are contiguous, as the targets are in a core's box. A layer's cores share
+// its kernels.
+type Kernel struct {
+	Syn  *Synapses
+	Taps *TapTable
+	// wt holds, for input channel c of group g (local index l) and tap k, the weights of the
+	// group's target channels: wt[((g·inPer + l)·k2 + k)·outPer + f], f from the group's first.
+	wt            []int32
+	inPer, outPer int
+	k2            int
+}
+
+// NewKernel prepares s for delivery into boxes.
+func NewKernel(s *Synapses) *Kernel {
+	k := &Kernel{Syn: s, Taps: NewTapTable(s), inPer: s.NumC / s.Groups, outPer: s.DstC / s.Groups, k2: s.Size * s.Size}
+	if s.IsPool() {
+		return k
+	}
+	k.wt = make([]int32, len(s.Weights))
+	for f := 0; f < s.DstC; f++ {
+		g, fo := f/k.outPer, f%k.outPer
+		for l := 0; l < k.inPer; l++ {
+			for t := 0; t < k.k2; t++ {
+				k.wt[((g*k.inPer+l)*k.k2+t)*k.outPer+fo] = s.Weights[(f*k.inPer+l)*k.k2+t]
+			}
+		}
+	}
+	return k
+}
+
+// Deliver adds n times the weights of source channel c, at the position whose taps are
+// taps, to the membranes of its targets inside box b, where v holds b's neurons (in box
+// order). It returns the number of synaptic operations performed: one per target in b.
+func (k *Kernel) Deliver(c int, taps []Tap, n int64, v []int64, b Box) int64 {
+	s := k.Syn
+	f0, f1, local := s.Targets(c)
+	lo, hi := max(f0, b.C0), min(f1, b.C1)
+	if lo >= hi {
+		return 0
+	}
+	g := (c - s.SrcC0) / k.inPer
+	row := (g*k.inPer + local) * k.k2 // this channel's weights
+	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+	var ops int64
+	for _, t := range taps {
+		y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+		if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+			continue
+		}
+		start := (row+int(t.K))*k.outPer + lo - f0
+		w := k.wt[start : start+hi-lo]
+		base := (y*bw+x)*nc + lo - b.C0
+		dst := v[base : base+len(w)]
+		switch n {
+		case 1:
+			for j, x := range w {
+				dst[j] += int64(x)
+			}
+		case -1:
+			for j, x := range w {
+				dst[j] -= int64(x)
+			}
+		default:
+			for j, x := range w {
+				dst[j] += n * int64(x)
+			}
+		}
+		ops += int64(len(w))
+	}
+	return ops
+}
