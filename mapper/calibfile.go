@@ -1,0 +1,54 @@
+package mapper
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"spikeyolo/model"
+)
+
+// WriteCalibration writes cal as JSON.
+func WriteCalibration(w io.Writer, cal *Calibration) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(cal)
+}
+
+// ReadCalibration reads a calibration written by WriteCalibration and checks it against net:
+// every convolution and shortcut layer must have finite statistics for each of its channels.
+// name is used in error messages.
+func ReadCalibration(r io.Reader, name string, net *model.Network) (*Calibration, error) {
+	var cal Calibration
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cal); err != nil {
+		return nil, fmt.Errorf("%s: not a calibration file: %w", name, err)
+	}
+	if !(cal.Percentile > 0 && cal.Percentile <= 100) || cal.Images < 1 {
+		return nil, fmt.Errorf("%s: percentile %v over %d images: want 0 < percentile <= 100 and images >= 1", name, cal.Percentile, cal.Images)
+	}
+	for i, l := range net.Layers {
+		switch l.Op.(type) {
+		case *model.Conv, *model.Shortcut:
+		default:
+			continue
+		}
+		st, ok := cal.Layers[i]
+		if !ok {
+			return nil, fmt.Errorf("%s: no statistics for layer %d (%s): was it made for another model?", name, i, l.Op.Kind())
+		}
+		for _, v := range [][]float32{st.Positive, st.Abs} {
+			if len(v) != l.Out.C {
+				return nil, fmt.Errorf("%s: layer %d has %d channels, the calibration %d: was it made for another model?", name, i, l.Out.C, len(v))
+			}
+			for c, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return nil, fmt.Errorf("%s: layer %d channel %d: statistic %v is not finite", name, i, c, x)
+				}
+			}
+		}
+	}
+	return &cal, nil
+}

@@ -1,0 +1,269 @@
+package mapper
+
+import (
+	"fmt"
+	"math"
+
+	"spikeyolo/chip"
+	"spikeyolo/core"
+	"spikeyolo/model"
+)
+
+// Converted is a float detector converted into a chip network, with what it takes to feed it
+// an image and to read its outputs back.
+type Converted struct {
+	Float   *model.Network
+	Net     *chip.Network
+	Options Options
+	// Source is, for every chip layer, the model layer it implements.
+	Source []int
+	// Lambda is, for every model layer, the normalization factor of each output channel.
+	Lambda [][]float64
+	// Clipped counts the weights that did not fit the weight bits and were clipped.
+	Clipped int
+
+	outputs map[int]int    // model layer of each output convolution → its chip accumulator
+	encoder *model.Network // the analog layers' input currents, as float convolutions
+	analog  []int          // chip layer of each encoder layer
+}
+
+// segment is a run of channels of a view that comes from one chip layer (or the image).
+type segment struct {
+	chip     int // chip layer, or -1 for the network input
+	srcC0, n int // its channels [srcC0, srcC0+n)
+	upsample int // nearest-neighbour enlargement on the way
+	ch0      int // where the run starts in the view
+}
+
+// view is what a model layer's output is on the chip: runs of channels of chip layers, and
+// the normalization factor of each channel.
+type view struct {
+	segs   []segment
+	lambda []float64
+}
+
+// slice returns channels [a, b) of v, renumbered from 0.
+func (v view) slice(a, b int) view {
+	out := view{lambda: v.lambda[a:b]}
+	for _, s := range v.segs {
+		lo, hi := max(a, s.ch0), min(b, s.ch0+s.n)
+		if lo < hi {
+			out.segs = append(out.segs, segment{s.chip, s.srcC0 + lo - s.ch0, hi - lo, s.upsample, lo - a})
+		}
+	}
+	return out
+}
+
+// Convert converts net with the factors of cal (unused by output layers) and the options.
+// Every [region] or [yolo] head must read a convolution; those convolutions become
+// accumulators.
+func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	cv := &Converted{Float: net, Net: &chip.Network{}, Options: opt, Lambda: make([][]float64, len(net.Layers)), outputs: map[int]int{}}
+	var err error
+	if cv.encoder, err = model.NewNetwork(net.Input); err != nil {
+		return nil, err
+	}
+	isOutput := map[int]bool{}
+	for _, h := range net.Heads() {
+		in := net.Layers[h].Inputs[0]
+		if _, ok := net.Layers[in].Op.(*model.Conv); !ok || in < 0 {
+			return nil, fmt.Errorf("mapper: head %d reads layer %d, not a convolution", h, in)
+		}
+		isOutput[in] = true
+	}
+	if len(isOutput) == 0 {
+		return nil, fmt.Errorf("mapper: the network has no [region] or [yolo] head")
+	}
+	image := view{segs: []segment{{-1, 0, net.Input.C, 1, 0}}, lambda: ones(net.Input.C)}
+	views := make([]view, len(net.Layers))
+	viewOf := func(j int) view {
+		if j < 0 {
+			return image
+		}
+		return views[j]
+	}
+	for i, l := range net.Layers {
+		var v view
+		switch op := l.Op.(type) {
+		case *model.Conv:
+			v, err = cv.conv(i, op, viewOf(l.Inputs[0]), cal, isOutput[i])
+		case *model.Shortcut:
+			v, err = cv.shortcut(i, op, viewOf(l.Inputs[0]), viewOf(l.Inputs[1]), cal)
+		case *model.MaxPool:
+			v, err = cv.maxPool(i, op, viewOf(l.Inputs[0]))
+		case *model.Route:
+			for _, j := range l.Inputs {
+				in := viewOf(j)
+				per := len(in.lambda) / op.Groups
+				part := in.slice(op.GroupID*per, (op.GroupID+1)*per)
+				for _, s := range part.segs {
+					s.ch0 += len(v.lambda)
+					v.segs = append(v.segs, s)
+				}
+				v.lambda = append(v.lambda, part.lambda...)
+			}
+		case *model.Upsample:
+			in := viewOf(l.Inputs[0])
+			v.lambda = in.lambda
+			for _, s := range in.segs {
+				s.upsample *= op.Stride
+				v.segs = append(v.segs, s)
+			}
+		case *model.Dropout:
+			v = viewOf(l.Inputs[0])
+		case *model.Region, *model.Yolo:
+			v = viewOf(l.Inputs[0])
+		default:
+			return nil, fmt.Errorf("mapper: layer %d: no conversion for %s", i, l.Op.Kind())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mapper: layer %d (%s, %s): %w", i, l.Op.Kind(), l.Source, err)
+		}
+		views[i] = v
+		cv.Lambda[i] = v.lambda
+	}
+	if err := cv.Net.Validate(); err != nil {
+		return nil, fmt.Errorf("mapper: %w", err)
+	}
+	return cv, nil
+}
+
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
+// factors returns layer i's normalization factors by the options.
+func (cv *Converted) factors(i int, cal *Calibration) ([]float64, error) {
+	if cal == nil {
+		return nil, fmt.Errorf("no calibration")
+	}
+	st, ok := cal.Layers[i]
+	if !ok {
+		return nil, fmt.Errorf("the calibration has no statistics for this layer")
+	}
+	src := st.Abs
+	if cv.Options.Stat == StatPositive {
+		src = st.Positive
+	}
+	if len(src) != cv.Float.Layers[i].Out.C {
+		return nil, fmt.Errorf("the calibration has %d channels, the layer %d", len(src), cv.Float.Layers[i].Out.C)
+	}
+	layerMax := 0.0
+	for _, x := range src {
+		layerMax = max(layerMax, float64(x))
+	}
+	if !(layerMax > 0) || math.IsInf(layerMax, 0) {
+		return nil, fmt.Errorf("calibration statistic %v: want a positive finite maximum", layerMax)
+	}
+	lambda := make([]float64, len(src))
+	for c, x := range src {
+		switch {
+		case cv.Options.Norm == LayerWise:
+			lambda[c] = layerMax
+		case float64(x) > 1e-6*layerMax:
+			lambda[c] = float64(x)
+		default: // a channel that never activates: any factor works; the layer's keeps weights small
+			lambda[c] = layerMax
+		}
+	}
+	return lambda, nil
+}
+
+// addLayer appends a chip layer implementing model layer i, setting its onset one tick
+// after its deepest source (0 for analog layers), and returns its view.
+func (cv *Converted) addLayer(i int, l chip.Layer) view {
+	onset := 0
+	for _, in := range l.Inputs {
+		onset = max(onset, cv.Net.Layers[in.From].Onset+1)
+	}
+	l.Onset = onset
+	idx := len(cv.Net.Layers)
+	cv.Net.Layers = append(cv.Net.Layers, l)
+	cv.Source = append(cv.Source, i)
+	return view{segs: []segment{{idx, 0, l.Shape.C, 1, 0}}}
+}
+
+func chipShape(s model.Shape) core.Shape { return core.Shape{C: s.C, H: s.H, W: s.W} }
+
+// neuron sets the kind, thresholds, biases and initial membranes of a layer with activation
+// act, given each channel's threshold theta and normalized bias (in thresholds).
+func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, theta []int64, bias []float64) error {
+	c := len(theta)
+	l.Bias = make([]int64, c)
+	l.V0 = make([]int64, c)
+	l.MaxSpikes = int64(cv.Options.MaxSpikes)
+	for f := range theta {
+		l.Bias[f] = int64(math.Round(bias[f] * float64(theta[f])))
+	}
+	if output {
+		l.Kind = core.Accumulator
+		l.Readout = make([]float64, c)
+		for f := range theta {
+			l.Readout[f] = 1 / float64(theta[f])
+		}
+		return nil
+	}
+	l.ThetaPos = theta
+	l.ThetaNeg = make([]int64, c)
+	l.Undo = cv.Options.Undo
+	switch {
+	case act == model.Linear:
+		l.Kind = core.Signed
+		copy(l.ThetaNeg, theta)
+	case act == model.Leaky && cv.Options.Neuron == IBT:
+		l.Kind = core.Signed
+		for f, t := range theta {
+			l.ThetaNeg[f] = int64(math.Round(float64(t) / float64(model.LeakySlope)))
+		}
+	case act == model.Leaky || act == model.ReLU:
+		l.Kind = core.IF
+		copy(l.ThetaNeg, theta) // unused by IF neurons
+	default:
+		return fmt.Errorf("activation %v has no spiking neuron (only an output layer may use it)", act)
+	}
+	if cv.Options.Init == InitHalf {
+		for f, t := range theta {
+			l.V0[f] = t / 2
+		}
+	}
+	return nil
+}
+
+// maxTheta bounds thresholds to what Loihi can hold (a 17-bit mantissa shifted by 6 bits).
+const maxTheta = 1 << 23
+
+// quantize picks each target channel's threshold so that its largest normalized weight
+// uses the full weight range, and rounds the weights. w[f] lists channel f's weights.
+func (cv *Converted) quantize(w [][]float64) (theta []int64, q [][]int32) {
+	wmax := float64(int64(1)<<(cv.Options.WeightBits-1) - 1)
+	theta = make([]int64, len(w))
+	q = make([][]int32, len(w))
+	for f, ws := range w {
+		m := 0.0
+		for _, x := range ws {
+			m = max(m, math.Abs(x))
+		}
+		t := wmax
+		if m > 0 {
+			t = math.Floor(wmax / m)
+		}
+		theta[f] = int64(max(1, min(t, maxTheta)))
+		q[f] = make([]int32, len(ws))
+		for k, x := range ws {
+			r := math.Round(x * float64(theta[f]))
+			if math.Abs(r) > wmax {
+				r = math.Copysign(wmax, r)
+				cv.Clipped++
+			}
+			q[f][k] = int32(r)
+		}
+	}
+	return theta, q
+}

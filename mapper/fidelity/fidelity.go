@@ -1,0 +1,197 @@
+// Package fidelity measures how close a converted network's detections come to those of the
+// float network it was converted from, as the number of ticks grows.
+//
+// Fidelity mAP takes the float network's own detections (score >= GroundTruthScore) as
+// ground truth and the spiking network's (score >= PredictionScore) as predictions: VOC
+// all-point AP per class at IoU 0.5, averaged over the classes present in the ground truth,
+// over all the images together. It also reports the relative L2 error of the decoded output
+// layers against the float ones, and the spikes and synaptic operations per frame.
+package fidelity
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"spikeyolo/chip"
+	"spikeyolo/core"
+	"spikeyolo/mapper"
+	"spikeyolo/model"
+	"spikeyolo/model/detect"
+	"spikeyolo/model/metrics"
+	"spikeyolo/model/preprocess"
+)
+
+// Engine runs a chip network on one stimulus, recording what the probe asks for.
+// chip.Reference is one.
+type Engine func(net *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error)
+
+// Config controls a measurement.
+type Config struct {
+	Checkpoints      []int   // ticks at which to measure, ascending
+	GroundTruthScore float32 // float detections kept as ground truth (0.25)
+	PredictionScore  float32 // spiking detections kept as predictions (0.005)
+	NMS              float32 // IoU of non-maximum suppression (0.45)
+	Mode             preprocess.Mode
+	Workers          int // images run at once; 0: GOMAXPROCS
+	Engine           Engine
+}
+
+// DefaultConfig measures at the given checkpoints with the thresholds and the
+// reference engine.
+func DefaultConfig(checkpoints []int) Config {
+	return Config{Checkpoints: checkpoints, GroundTruthScore: 0.25, PredictionScore: 0.005, NMS: 0.45, Engine: chip.Reference}
+}
+
+// Image is an evaluation image.
+type Image struct {
+	Name string
+	preprocess.Image
+}
+
+// Point is the measurement at one checkpoint.
+type Point struct {
+	Ticks          int
+	MAP            float64 // fidelity mAP@0.5
+	RelL2          float64 // ||decoded - float|| / ||float|| over all output layers and images
+	SpikesPerFrame float64
+	SynopsPerFrame float64
+	FiringRate     float64 // spikes per spiking neuron per tick
+	Classes        int     // classes present in the ground truth
+}
+
+// perImage is what one image contributes.
+type perImage struct {
+	truth    []metrics.Object
+	preds    [][]metrics.Prediction // per checkpoint
+	num, den []float64              // per checkpoint: squared error and squared norm
+	spikes   []int64
+	synops   []int64
+	err      error
+}
+
+// Measure runs every image through the float network and the converted one and returns a
+// point per checkpoint. Images run in parallel; results are merged in image order, so they
+// do not depend on scheduling.
+func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) {
+	if len(images) == 0 || len(cfg.Checkpoints) == 0 {
+		return nil, fmt.Errorf("fidelity: need images and checkpoints")
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]perImage, len(images))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(images)); w++ {
+		wg.Go(func() {
+			runner := model.NewRunner(cv.Float)
+			for i := range next {
+				results[i] = measureImage(cv, runner, images[i], cfg)
+			}
+		})
+	}
+	for i := range images {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	spiking := 0
+	for _, l := range cv.Net.Layers {
+		if l.Kind != core.Accumulator {
+			spiking += l.Shape.Size()
+		}
+	}
+	classes := 0
+	for _, h := range cv.Float.Heads() {
+		switch op := cv.Float.Layers[h].Op.(type) {
+		case *model.Region:
+			classes = op.Classes
+		case *model.Yolo:
+			classes = op.Classes
+		}
+	}
+	var truth []metrics.Object
+	present := map[int]bool{}
+	for i, r := range results {
+		if r.err != nil {
+			return nil, fmt.Errorf("fidelity: %s: %w", images[i].Name, r.err)
+		}
+		truth = append(truth, r.truth...)
+		for _, o := range r.truth {
+			present[o.Class] = true
+		}
+	}
+	points := make([]Point, len(cfg.Checkpoints))
+	for k, T := range cfg.Checkpoints {
+		var preds []metrics.Prediction
+		var num, den float64
+		var spikes, synops int64
+		for _, r := range results {
+			preds = append(preds, r.preds[k]...)
+			num, den = num+r.num[k], den+r.den[k]
+			spikes, synops = spikes+r.spikes[k], synops+r.synops[k]
+		}
+		p := Point{Ticks: T, RelL2: math.Sqrt(num / den), Classes: len(present)}
+		p.SpikesPerFrame = float64(spikes) / float64(len(images))
+		p.SynopsPerFrame = float64(synops) / float64(len(images))
+		p.FiringRate = p.SpikesPerFrame / float64(spiking) / float64(T)
+		p.MAP, _ = metrics.MeanAP(preds, truth, classes, 0.5, metrics.AllPoint)
+		points[k] = p
+	}
+	return points, nil
+}
+
+func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Config) perImage {
+	net := cv.Float
+	input := im.Fit(net.Input.W, net.Input.H, cfg.Mode).Data
+	floatOuts := runner.Run(input)
+	var r perImage
+	for _, o := range detect.FromOutputs(net, floatOuts, im.W, im.H, cfg.Mode, cfg.GroundTruthScore, cfg.NMS) {
+		r.truth = append(r.truth, metrics.Object{Image: im.Name, Class: o.Class, Box: pixels(o.Box, im)})
+	}
+	snaps, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints)})
+	if err != nil {
+		r.err = err
+		return r
+	}
+	for _, T := range cfg.Checkpoints {
+		outs, err := cv.Decode(snaps, T)
+		if err != nil {
+			r.err = err
+			return r
+		}
+		var num, den float64
+		for layer, v := range outs {
+			for k, x := range v {
+				d := float64(x) - float64(floatOuts[layer][k])
+				num += d * d
+				den += float64(floatOuts[layer][k]) * float64(floatOuts[layer][k])
+			}
+		}
+		var preds []metrics.Prediction
+		for _, o := range detect.FromOutputs(net, cv.HeadOutputs(outs), im.W, im.H, cfg.Mode, cfg.PredictionScore, cfg.NMS) {
+			preds = append(preds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
+		}
+		var spikes, synops int64
+		for _, s := range snaps {
+			if s.Tick == T {
+				for i := range s.Spikes {
+					spikes, synops = spikes+s.Spikes[i], synops+s.Synops[i]
+				}
+			}
+		}
+		r.preds = append(r.preds, preds)
+		r.num, r.den = append(r.num, num), append(r.den, den)
+		r.spikes, r.synops = append(r.spikes, spikes), append(r.synops, synops)
+	}
+	return r
+}
+
+func pixels(b detect.Box, im Image) metrics.Box {
+	l, t, r, bo := b.Pixels(im.W, im.H)
+	return metrics.Box{Left: l, Top: t, Right: r, Bottom: bo}
+}

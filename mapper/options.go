@@ -1,0 +1,128 @@
+package mapper
+
+import (
+	"fmt"
+
+	"spikeyolo/core"
+)
+
+// Norm is how normalization factors are shared.
+type Norm uint8
+
+const (
+	ChannelWise Norm = iota // one factor per channel (Spiking-YOLO)
+	LayerWise               // one factor per layer (Diehl et al. 2015)
+)
+
+func (n Norm) String() string { return [...]string{"channel", "layer"}[n] }
+
+// Stat is the activation statistic the factors are taken from.
+type Stat uint8
+
+const (
+	StatAbs      Stat = iota // the magnitude |a|: covers the negative side a signed neuron carries
+	StatPositive             // the activation a itself, as Spiking-YOLO
+)
+
+func (s Stat) String() string { return [...]string{"abs", "positive"}[s] }
+
+// NeuronModel is the neuron used for leaky-ReLU layers.
+type NeuronModel uint8
+
+const (
+	IBT NeuronModel = iota // signed, imbalanced threshold: carries the negative slope
+	IF                     // plain integrate-and-fire: no negative spikes (drops the negative slope)
+)
+
+func (n NeuronModel) String() string { return [...]string{"ibt", "if"}[n] }
+
+// Init is the initial membrane of spiking neurons.
+type Init uint8
+
+const (
+	InitZero Init = iota // V0 = 0, as Spiking-YOLO
+	InitHalf             // V0 = theta/2: rounds rates to nearest instead of down
+)
+
+func (i Init) String() string { return [...]string{"zero", "half"}[i] }
+
+// Options control the conversion.
+type Options struct {
+	Norm       Norm
+	Stat       Stat
+	Neuron     NeuronModel
+	Init       Init
+	Pool       core.PoolRule
+	WeightBits int // bits of a signed weight, 2..24
+	MaxSpikes  int // spikes a neuron may emit per tick, >= 1
+	// Undo lets signed neurons take back spikes, so that their counts follow the activation
+	// of their cumulative input (see core.Fire) instead of keeping what a transient sent.
+	Undo bool
+	// Warmup is the fraction of the ticks, from the start, that the read-out ignores:
+	// outputs are (V(T) - V(Warmup·T)) / ticks in between.
+	Warmup float64
+}
+
+// DefaultOptions are the settings that detect best per tick (see benchmarks/RESULTS.md).
+func DefaultOptions() Options {
+	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, Warmup: 0.25}
+}
+
+// PaperOptions are Spiking-YOLO's settings: channel-wise normalization of the positive
+// activations, IBT neurons starting at 0, the paper's max-pool, no warm-up window.
+func PaperOptions() Options {
+	return Options{Norm: ChannelWise, Stat: StatPositive, Neuron: IBT, Init: InitZero, Pool: core.PoolFirstMax, WeightBits: 16, MaxSpikes: 1, Warmup: 0}
+}
+
+// Validate checks the options' ranges.
+func (o Options) Validate() error {
+	switch {
+	case o.WeightBits < 2 || o.WeightBits > 24:
+		return fmt.Errorf("weight bits %d: want 2..24", o.WeightBits)
+	case o.MaxSpikes < 1:
+		return fmt.Errorf("max spikes %d: want >= 1", o.MaxSpikes)
+	case !(o.Warmup >= 0 && o.Warmup < 1):
+		return fmt.Errorf("warm-up %v: want a fraction in [0, 1)", o.Warmup)
+	}
+	return nil
+}
+
+// parseName returns the index of s among names, for option parsers.
+func parseName(what, s string, names ...string) (int, error) {
+	for i, n := range names {
+		if s == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%s %q: want one of %v", what, s, names)
+}
+
+// ParseNorm reads "channel" or "layer".
+func ParseNorm(s string) (Norm, error) {
+	i, err := parseName("normalization", s, "channel", "layer")
+	return Norm(i), err
+}
+
+// ParseStat reads "abs" or "positive".
+func ParseStat(s string) (Stat, error) {
+	i, err := parseName("normalization statistic", s, "abs", "positive")
+	return Stat(i), err
+}
+
+// ParseNeuron reads "ibt" or "if".
+func ParseNeuron(s string) (NeuronModel, error) {
+	i, err := parseName("neuron", s, "ibt", "if")
+	return NeuronModel(i), err
+}
+
+// ParseInit reads "zero" or "half".
+func ParseInit(s string) (Init, error) {
+	i, err := parseName("initial membrane", s, "zero", "half")
+	return Init(i), err
+}
+
+// ParsePool reads "exact" or "firmax".
+func ParsePool(s string) (core.PoolRule, error) {
+	i, err := parseName("max-pool rule", s, "exact", "firmax")
+	return core.PoolRule(i), err
+}

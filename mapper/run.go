@@ -1,0 +1,118 @@
+package mapper
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"spikeyolo/chip"
+	"spikeyolo/model"
+)
+
+// Encode computes the input currents of the analog layers for one network input (CHW, the
+// float network's input shape): each neuron's normalized pre-activation times its threshold,
+// rounded to an integer charge per tick. It performs AnalogMACs float multiply-accumulates.
+func (cv *Converted) Encode(input []float32) chip.Stimulus {
+	outs := model.NewRunner(cv.encoder).Run(input)
+	stim := make(chip.Stimulus, len(cv.Net.Layers))
+	for k, li := range cv.analog {
+		cur := make([]int64, len(outs[k]))
+		for n, x := range outs[k] {
+			cur[n] = int64(math.Round(float64(x)))
+		}
+		stim[li] = cur
+	}
+	return stim
+}
+
+// AnalogMACs is the number of float multiply-accumulates Encode performs per image.
+func (cv *Converted) AnalogMACs() int64 {
+	var macs int64
+	for i := range cv.encoder.Layers {
+		macs += cv.encoder.MACs(i)
+	}
+	return macs
+}
+
+// WindowStart is the first tick of the read-out window of a run of T ticks: the outputs are
+// the membranes' growth from tick WindowStart(T) to T, per tick.
+func (cv *Converted) WindowStart(T int) int { return int(cv.Options.Warmup * float64(T)) }
+
+// SnapshotTicks lists, ascending and without repeats, the ticks a run must snapshot to decode
+// its outputs at each of the checkpoints.
+func (cv *Converted) SnapshotTicks(checkpoints []int) []int {
+	var ticks []int
+	for _, T := range checkpoints {
+		ticks = append(ticks, T)
+		if s := cv.WindowStart(T); s > 0 {
+			ticks = append(ticks, s)
+		}
+	}
+	slices.Sort(ticks)
+	return slices.Compact(ticks)
+}
+
+// Decode reads the float network's output layers at checkpoint T from a run's snapshots
+// (which must include SnapshotTicks(T)): per model output layer, the membrane's growth over
+// the read-out window, per tick the layer integrated in it, times the read-out scale, through
+// the layer's activation. A layer deeper than the window is long reads as zeros.
+func (cv *Converted) Decode(snaps []chip.Snapshot, T int) (map[int][]float32, error) {
+	find := func(tick int) (*chip.Snapshot, error) {
+		for i := range snaps {
+			if snaps[i].Tick == tick {
+				return &snaps[i], nil
+			}
+		}
+		return nil, fmt.Errorf("mapper: no snapshot at tick %d", tick)
+	}
+	end, err := find(T)
+	if err != nil {
+		return nil, err
+	}
+	s := cv.WindowStart(T)
+	var start *chip.Snapshot
+	if s > 0 {
+		if start, err = find(s); err != nil {
+			return nil, err
+		}
+	}
+	out := map[int][]float32{}
+	for mi, li := range cv.outputs {
+		l := &cv.Net.Layers[li]
+		ticks := T - max(s, l.Onset)
+		vals := make([]float32, l.Shape.Size())
+		hw := l.Shape.H * l.Shape.W
+		for n := range vals {
+			if ticks <= 0 {
+				break
+			}
+			dv := end.Membranes[li][n]
+			if start != nil {
+				dv -= start.Membranes[li][n]
+			}
+			vals[n] = float32(float64(dv) * l.Readout[n/hw] / float64(ticks))
+		}
+		cv.Float.Layers[mi].Op.(*model.Conv).Act.Apply(vals)
+		out[mi] = vals
+	}
+	return out, nil
+}
+
+// HeadOutputs applies the detection heads to decoded output layers, giving a slice indexed
+// like the float network's layer outputs in which only the heads are set (see detect.FromOutputs).
+func (cv *Converted) HeadOutputs(outputs map[int][]float32) [][]float32 {
+	outs := make([][]float32, len(cv.Float.Layers))
+	for _, h := range cv.Float.Heads() {
+		l := cv.Float.Layers[h]
+		in := outputs[l.Inputs[0]]
+		o := make([]float32, len(in))
+		switch op := l.Op.(type) {
+		case *model.Region:
+			op.Activate(in, l.Out, o)
+		case *model.Yolo:
+			op.Activate(in, l.Out, o)
+		}
+		outs[h] = o
+	}
+	return outs
+}
