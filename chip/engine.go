@@ -69,7 +69,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 			inputs = append(inputs, core.Input{From: l.Inputs[j].From, K: p.kernels[spec.Layer][j]})
 		}
 		cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs)
-		cores[i].Reset(stim[spec.Layer])
+		cores[i].Reset(stim[spec.Layer], T)
 	}
 	lat := p.Arch.Latency
 	network := router.NewNetwork(p.Topology, p.Routing, p.Multicast,
@@ -154,7 +154,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		for w := 0; w < min(workers, len(active)); w++ {
 			shard, out := network.Shard(w), &outbox[w]
 			wg.Go(func() {
-				var dst []int32
+				var scratch []int32
 				for {
 					k := int(next.Add(1) - 1)
 					if k >= len(active) {
@@ -173,7 +173,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 					spec := &p.Cores[ci]
 					sent := shard.Stats
 					for _, sp := range c.Step() {
-						dst = p.destinations(spec.Layer, int(sp.Neuron), dst[:0])
+						dst := p.destinations(spec.Layer, int(sp.Neuron), &scratch)
 						if len(dst) == 0 {
 							continue
 						}

@@ -23,13 +23,16 @@ func randomNetwork(rng *rand.Rand, undo bool, maxSpikes int64, rule core.PoolRul
 		return v
 	}
 	neurons := func(s core.Shape, kind core.Kind) core.Neurons {
-		th := perCh(s.C, 200, 400)
-		neg := slices.Clone(th)
-		for i := range neg {
-			neg[i] *= 1 + rng.Int64N(10)
+		th := make([]core.Threshold, s.C)
+		for i := range th {
+			pos := 200 + rng.Int64N(200)
+			neg := pos * (1 + rng.Int64N(10))
+			th[i] = core.Threshold{Pos: pos, Neg: neg, Undo: undo}
+			if undo && i%2 == 1 {
+				th[i].BackPos, th[i].BackNeg = rng.Int64N(pos), rng.Int64N(neg)
+			}
 		}
-		return core.Neurons{Shape: s, Kind: kind, ThetaPos: th, ThetaNeg: neg, Bias: perCh(s.C, -20, 20), V0: perCh(s.C, 0, 100),
-			MaxSpikes: maxSpikes, Undo: undo}
+		return core.Neurons{Shape: s, Kind: kind, Threshold: th, Bias: perCh(s.C, -20, 20), V0: perCh(s.C, 0, 100), MaxSpikes: maxSpikes}
 	}
 	weights := func(n int) []int32 {
 		w := make([]int32, n)

@@ -73,12 +73,12 @@ func (n *Network) validateLayer(i int) error {
 			return fmt.Errorf("%d biases and %d initial membranes for %d channels", len(l.Bias), len(l.V0), c)
 		}
 		if l.Kind != core.Accumulator {
-			if len(l.ThetaPos) != c || len(l.ThetaNeg) != c {
-				return fmt.Errorf("%d positive and %d negative thresholds for %d channels", len(l.ThetaPos), len(l.ThetaNeg), c)
+			if len(l.Threshold) != c {
+				return fmt.Errorf("%d thresholds for %d channels", len(l.Threshold), c)
 			}
-			for ch := 0; ch < c; ch++ {
-				if l.ThetaPos[ch] <= 0 || l.ThetaNeg[ch] <= 0 {
-					return fmt.Errorf("channel %d: thresholds %d, -%d: want positive", ch, l.ThetaPos[ch], l.ThetaNeg[ch])
+			for ch, th := range l.Threshold {
+				if th.Pos <= 0 || th.Neg <= 0 || th.BackPos < 0 || th.BackNeg < 0 {
+					return fmt.Errorf("channel %d: thresholds %d, -%d, margins %d, %d: want positive thresholds, margins >= 0", ch, th.Pos, th.Neg, th.BackPos, th.BackNeg)
 				}
 			}
 			if l.MaxSpikes < 1 {

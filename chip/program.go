@@ -132,10 +132,22 @@ func (p *Program) buildFanout(layer int, s *core.Synapses, tt *core.TapTable) fa
 	return f
 }
 
-// destinations appends to buf the cores that a spike of neuron n of layer l must reach,
-// ascending and without repeats.
-func (p *Program) destinations(l, n int, buf []int32) []int32 {
-	start := len(buf)
+// destinations returns the cores that a spike of neuron n of layer l must reach, ascending
+// and without repeats: a slice of the program's tables (not to be modified) if one input
+// reads the layer, else built in *buf (whose capacity it keeps for the next call).
+func (p *Program) destinations(l, n int, scratch *[]int32) []int32 {
+	if len(p.fanout[l]) == 1 {
+		f := &p.fanout[l][0]
+		s := f.syn
+		hw := s.Src.H * s.Src.W
+		c := n / hw
+		if !s.Reads(c) {
+			return nil
+		}
+		i := (c-s.SrcC0)/(s.NumC/s.Groups)*hw + n%hw
+		return f.cores[f.offset[i]:f.offset[i+1]]
+	}
+	buf := (*scratch)[:0]
 	for k := range p.fanout[l] {
 		f := &p.fanout[l][k]
 		s := f.syn
@@ -148,12 +160,9 @@ func (p *Program) destinations(l, n int, buf []int32) []int32 {
 		i := g*hw + n%hw
 		buf = append(buf, f.cores[f.offset[i]:f.offset[i+1]]...)
 	}
-	if len(p.fanout[l]) > 1 {
-		d := buf[start:]
-		slices.Sort(d)
-		buf = buf[:start+len(slices.Compact(d))]
-	}
-	return buf
+	slices.Sort(buf)
+	*scratch = buf
+	return slices.Compact(buf)
 }
 
 // Usage is what one core holds against its architecture's limits.
@@ -182,12 +191,12 @@ func (p *Program) Usage() []Usage {
 			}
 		}
 	}
-	var dst []int32
+	var scratch []int32
 	for ci, c := range p.Cores {
 		shape := p.Net.Layers[c.Layer].Shape
 		for k := 0; k < c.Box.Size(); k++ {
 			ch, y, x := c.Box.At(k)
-			dst = p.destinations(c.Layer, shape.Index(ch, y, x), dst[:0])
+			dst := p.destinations(c.Layer, shape.Index(ch, y, x), &scratch)
 			u[ci].OutputAxons += len(dst)
 			for _, d := range dst {
 				u[d].InputAxons++

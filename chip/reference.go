@@ -175,7 +175,7 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 			continue
 		}
 		for k := range v {
-			if n := core.Fire(l.Kind, l.Undo, &v[k], &st.count[c*hw+k], l.ThetaPos[c], l.ThetaNeg[c], l.MaxSpikes); n != 0 {
+			if n := core.Fire(l.Kind, &l.Threshold[c], &v[k], &st.count[c*hw+k], l.MaxSpikes); n != 0 {
 				st.cur = append(st.cur, spike{int32(c*hw + k), n})
 				st.spikes += abs(n)
 			}

@@ -12,7 +12,7 @@ import (
 func analogNet(currents []int64, theta int64, alpha float64, v0 int64) (*Network, Stimulus) {
 	l := Layer{Name: "analog", Analog: true, Neurons: core.Neurons{
 		Shape: core.Shape{C: 1, H: 1, W: len(currents)}, Kind: core.Signed, MaxSpikes: 1,
-		ThetaPos: []int64{theta}, ThetaNeg: []int64{int64(math.Round(float64(theta) / alpha))}, Bias: []int64{0}, V0: []int64{v0},
+		Threshold: []core.Threshold{{Pos: theta, Neg: int64(math.Round(float64(theta) / alpha))}}, Bias: []int64{0}, V0: []int64{v0},
 	}}
 	return &Network{Layers: []Layer{l}}, Stimulus{currents}
 }
@@ -75,7 +75,7 @@ func TestMultiSpike(t *testing.T) {
 // bias starts at its onset.
 func TestBiasOnsetAndDelay(t *testing.T) {
 	src := Layer{Name: "src", Analog: true, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Signed, MaxSpikes: 1,
-		ThetaPos: []int64{10}, ThetaNeg: []int64{10}, Bias: []int64{0}, V0: []int64{0}}}
+		Threshold: []core.Threshold{{Pos: 10, Neg: 10}}, Bias: []int64{0}, V0: []int64{0}}}
 	acc := Layer{Name: "acc", Readout: []float64{1}, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Accumulator, Onset: 3,
 		Bias: []int64{1}, V0: []int64{0}},
 		Inputs: []Input{{From: 0, Synapses: core.Synapses{Src: src.Shape, NumC: 1, Upsample: 1, Dst: core.Shape{C: 1, H: 1, W: 1},
@@ -117,7 +117,7 @@ func TestReferenceRejectsBadInput(t *testing.T) {
 	}
 	bad := *net
 	bad.Layers = []Layer{net.Layers[0]}
-	bad.Layers[0].ThetaPos = []int64{0}
+	bad.Layers[0].Threshold = []core.Threshold{{Pos: 0, Neg: 10}}
 	if _, err := Reference(&bad, stim, Probe{Ticks: []int{1}}); err == nil {
 		t.Error("zero threshold: no error")
 	}

@@ -12,7 +12,7 @@ import (
 // accumulator, one neuron per core.
 func twoCores() (*Network, Stimulus) {
 	src := Layer{Name: "src", Analog: true, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Signed, MaxSpikes: 1,
-		ThetaPos: []int64{100}, ThetaNeg: []int64{100}, Bias: []int64{0}, V0: []int64{0}}}
+		Threshold: []core.Threshold{{Pos: 100, Neg: 100}}, Bias: []int64{0}, V0: []int64{0}}}
 	acc := Layer{Name: "acc", Readout: []float64{1}, Neurons: core.Neurons{Shape: core.Shape{C: 1, H: 1, W: 1}, Kind: core.Accumulator, Onset: 1,
 		Bias: []int64{0}, V0: []int64{0}},
 		Inputs: []Input{{From: 0, Synapses: core.Synapses{Src: src.Shape, NumC: 1, Upsample: 1, Dst: core.Shape{C: 1, H: 1, W: 1},

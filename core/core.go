@@ -51,19 +51,18 @@ type Core struct {
 	cell    []cell  // every neuron's other state but its stamp
 	stamp   []int32 // the tick in which each neuron was last made a candidate (dense: collecting reads it most)
 	cands   []int32 // this tick's candidates (local indices)
-	posMark []int32 // kernel cores: tick in which each position of the box was touched
-	posList []int32 // kernel cores: positions (y·width + x within the box) touched this tick
-	chLo    int     // kernel cores: channels touched this tick: [chLo, chHi)
-	chHi    int
+	posMark []int32 // kernel cores: tick in which each position of the box was touched in all its channels
+	posList []int32 // kernel cores: those positions (y·width + x within the box) this tick
 
 	wheel  [wheelSize][]int32
 	filled uint64 // bit i: wheel[i] is not empty
 	far    []wake
 	farMin int
 
-	pool *poolState
-	out  []Spike
-	now  int // the tick being integrated (set by Begin)
+	pool    *poolState
+	out     []Spike
+	now     int // the tick being integrated (set by Begin)
+	horizon int // wakes at or after it are not kept: the run ends before
 	Counters
 }
 
@@ -104,9 +103,10 @@ func (c *Core) global(i int) int {
 
 // Reset puts the core back to tick 0 with its initial membranes, and sets every neuron's
 // drive: its channel's bias plus, for analog layers, its current in stimulus (the whole
-// layer's, indexed by neuron; nil otherwise).
-func (c *Core) Reset(stimulus []int64) {
+// layer's, indexed by neuron; nil otherwise). The run will end before tick horizon.
+func (c *Core) Reset(stimulus []int64, horizon int) {
 	c.Counters = Counters{}
+	c.horizon = horizon
 	for i := range c.cell {
 		c.cell[i] = cell{last: -1, wakeAt: -1}
 		c.stamp[i] = -1
@@ -122,7 +122,7 @@ func (c *Core) Reset(stimulus []int64) {
 	for i := range c.posMark {
 		c.posMark[i] = -1
 	}
-	c.posList, c.chLo, c.chHi = c.posList[:0], c.N.Shape.C, 0
+	c.posList = c.posList[:0]
 	for i := range c.v {
 		ch, _, _ := c.Box.At(i)
 		c.v[i] = c.N.V0[ch]
@@ -141,6 +141,10 @@ func (c *Core) Reset(stimulus []int64) {
 
 // schedule sets neuron i's wake to tick; now is the current tick.
 func (c *Core) schedule(i int32, tick, now int) {
+	if tick >= c.horizon {
+		c.cell[i].wakeAt = -1
+		return
+	}
 	if int(c.cell[i].wakeAt) == tick {
 		return
 	}
@@ -200,15 +204,30 @@ func (c *Core) Receive(from, src int, n int64) {
 			c.Synops += abs(n) * c.pool.receive(c, s, taps, ch, pos/s.Src.W, pos%s.Src.W, n)
 			continue
 		}
-		c.Synops += abs(n) * in.K.Deliver(ch, taps, n, c.v, c.Box)
-		f0, f1, _ := s.Targets(ch)
-		c.chLo, c.chHi = min(c.chLo, f0), max(c.chHi, f1)
-		bh, bw := c.Box.Y1-c.Box.Y0, c.Box.X1-c.Box.X0
+		b := &c.Box
+		f0, f1, local := s.Targets(ch)
+		lo, hi := max(f0, b.C0), min(f1, b.C1)
+		if lo >= hi {
+			continue
+		}
+		c.Synops += abs(n) * in.K.deliver(ch, local, f0, lo, hi, taps, n, c.v, *b)
+		// The targets are candidates: for a spike that reaches every channel of the box (a
+		// dense kernel), mark its positions; otherwise (grouped, depthwise) the neurons.
+		nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+		all := lo == b.C0 && hi == b.C1
 		for _, t := range taps {
-			y, x := int(t.Y)-c.Box.Y0, int(t.X)-c.Box.X0
-			if uint(y) < uint(bh) && uint(x) < uint(bw) && int(c.posMark[y*bw+x]) != c.now {
-				c.posMark[y*bw+x] = int32(c.now)
-				c.posList = append(c.posList, int32(y*bw+x))
+			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+				continue
+			}
+			p := y*bw + x
+			if !all {
+				for f := lo - b.C0; f < hi-b.C0; f++ {
+					c.candidate(int32(p*nc + f))
+				}
+			} else if int(c.posMark[p]) != c.now {
+				c.posMark[p] = int32(c.now)
+				c.posList = append(c.posList, int32(p))
 			}
 		}
 	}
@@ -232,15 +251,14 @@ func (c *Core) Step() []Spike {
 // collect gathers the candidates: touched positions of touched channels, and due wakes.
 func (c *Core) collect() {
 	t := c.now
-	if c.pool == nil && len(c.posList) > 0 {
-		nc := c.Box.C1 - c.Box.C0
-		lo, hi := max(c.chLo, c.Box.C0)-c.Box.C0, min(c.chHi, c.Box.C1)-c.Box.C0
+	if len(c.posList) > 0 {
+		nc := int32(c.Box.C1 - c.Box.C0)
 		for _, p := range c.posList {
-			for ch := lo; ch < hi; ch++ {
-				c.candidate(p*int32(nc) + int32(ch))
+			for ch := int32(0); ch < nc; ch++ {
+				c.candidate(p*nc + ch)
 			}
 		}
-		c.posList, c.chLo, c.chHi = c.posList[:0], c.N.Shape.C, 0
+		c.posList = c.posList[:0]
 	}
 	if c.N.Kind == Accumulator {
 		return
@@ -290,7 +308,7 @@ func (c *Core) stepNeurons() {
 			continue
 		}
 		ch := c.Box.C0 + int(i)%nc
-		if k := Fire(c.N.Kind, c.N.Undo, &c.v[i], &n.count, c.N.ThetaPos[ch], c.N.ThetaNeg[ch], c.N.MaxSpikes); k != 0 {
+		if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
 			c.out = append(c.out, Spike{int32(c.global(int(i))), i, k})
 			c.Spikes += abs(k)
 			c.Events++

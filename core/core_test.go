@@ -160,7 +160,7 @@ func TestFire(t *testing.T) {
 		{IF, 20, 10, 100, 1, 1, 10},
 	} {
 		v, count := c.v, int64(0)
-		if n := Fire(c.kind, false, &v, &count, c.pos, c.neg, c.max); n != c.spikes || v != c.left || count != n {
+		if n := Fire(c.kind, &Threshold{Pos: c.pos, Neg: c.neg}, &v, &count, c.max); n != c.spikes || v != c.left || count != n {
 			t.Errorf("%v V=%d θ+=%d θ-=%d k=%d: fired %d leaving %d, want %d leaving %d", c.kind, c.v, c.pos, c.neg, c.max, n, v, c.spikes, c.left)
 		}
 	}
@@ -242,23 +242,37 @@ func TestFireUndoTracksCumulativeInput(t *testing.T) {
 		}
 		return -(-u / neg)
 	}
+	exact := &Threshold{Pos: pos, Neg: neg, Undo: true}
 	var v, s, u int64
 	for tick := 0; tick < 5000; tick++ {
 		x := int64(rng.IntN(801) - 400)
 		u += x
 		v += x
-		Fire(Signed, true, &v, &s, pos, neg, 1<<20)
+		Fire(Signed, exact, &v, &s, 1<<20)
 		if s != target(u) {
 			t.Fatalf("tick %d: U = %d, count %d, want %d", tick, u, s, target(u))
 		}
 	}
+	// With margins, the count stays within one spike of the exact one.
+	margin := &Threshold{Pos: pos, Neg: neg, Undo: true, BackPos: pos / 2, BackNeg: neg / 2}
+	v, s, u = 0, 0, 0
+	for tick := 0; tick < 5000; tick++ {
+		x := int64(rng.IntN(801) - 400)
+		u += x
+		v += x
+		Fire(Signed, margin, &v, &s, 1<<20)
+		if d := s - target(u); d < -1 || d > 1 {
+			t.Fatalf("margin: tick %d: U = %d, count %d, exact %d", tick, u, s, target(u))
+		}
+	}
 	// Without undo: +5 spikes, then input back to zero leaves them all.
+	ibt := &Threshold{Pos: pos, Neg: neg}
 	v, s = 0, 0
-	Fire(Signed, false, &v, &s, pos, neg, 10)
+	Fire(Signed, ibt, &v, &s, 10)
 	v += 550
-	Fire(Signed, false, &v, &s, pos, neg, 10)
+	Fire(Signed, ibt, &v, &s, 10)
 	v -= 550
-	Fire(Signed, false, &v, &s, pos, neg, 10)
+	Fire(Signed, ibt, &v, &s, 10)
 	if s != 5 {
 		t.Errorf("without undo: count %d after input +550 then -550, want 5 (the IBT neuron's dead band)", s)
 	}

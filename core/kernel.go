@@ -36,13 +36,18 @@ func NewKernel(s *Synapses) *Kernel {
 // taps, to the membranes of its targets inside box b, where v holds b's neurons (in box
 // order). It returns the number of synaptic operations performed: one per target in b.
 func (k *Kernel) Deliver(c int, taps []Tap, n int64, v []int64, b Box) int64 {
-	s := k.Syn
-	f0, f1, local := s.Targets(c)
+	f0, f1, local := k.Syn.Targets(c)
 	lo, hi := max(f0, b.C0), min(f1, b.C1)
 	if lo >= hi {
 		return 0
 	}
-	g := (c - s.SrcC0) / k.inPer
+	return k.deliver(c, local, f0, lo, hi, taps, n, v, b)
+}
+
+// deliver is Deliver for channel c (local index local in its group, whose targets start at
+// f0) into the target channels [lo, hi) of box b.
+func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int64, b Box) int64 {
+	g := (c - k.Syn.SrcC0) / k.inPer
 	row := (g*k.inPer + local) * k.k2 // this channel's weights
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	var ops int64

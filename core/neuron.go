@@ -58,48 +58,54 @@ type Neurons struct {
 	Shape Shape
 	Kind  Kind
 	Pool  PoolRule // MaxPool layers only
-	// Per channel: firing thresholds (Signed and IF), the bias added every tick from Onset,
+	// Per channel: the firing rule (Signed and IF), the bias added every tick from Onset,
 	// and the initial membrane. Unused by MaxPool layers.
-	ThetaPos, ThetaNeg, Bias, V0 []int64
+	Threshold []Threshold
+	Bias, V0  []int64
 	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons).
 	MaxSpikes int64
-	// Undo lets Signed neurons take back spikes (see Fire).
-	Undo bool
 	// Onset is the first tick in which the neurons integrate their bias and input current.
 	Onset int
 }
 
-// Fire applies the firing rule of Signed and IF neurons to a membrane after integration. It
-// returns the signed number of spikes emitted this tick (at most maxSpikes of either sign),
-// takes their charge from *v and adds them to *s, the neuron's net count so far. thetaNeg is
-// ignored for IF neurons.
+// Threshold is a channel's firing rule. A Signed neuron fires +1 at V >= Pos and -1 at
+// V <= -Neg, resetting by subtraction (an IF neuron only +1). With Undo, a Signed neuron also
+// takes back a spike of the sign of its net count when its membrane has gone the other way
+// past a margin: -1 when its count is positive and V < -BackPos (giving back Pos), +1 when
+// its count is negative and V > BackNeg (giving back Neg).
 //
-// Without undo, a Signed neuron fires +1 at V >= thetaPos and -1 at V <= -thetaNeg, an IF
-// neuron only +1. With undo (Signed neurons only), a neuron also takes back a spike of the
-// sign of its net count as soon as its membrane crosses zero the other way: -1 when its count
-// is positive and V < 0 (giving back thetaPos), +1 when its count is negative and V > 0
-// (giving back thetaNeg). Its count then always follows its cumulative input U exactly, up to
-// maxSpikes per tick: floor(U/thetaPos) for U >= 0, -floor(-U/thetaNeg) for U < 0, which is
-// the leaky ReLU of U in units of thetaPos when thetaNeg = thetaPos/alpha. Without undo, a
-// count can stay up to thetaPos + thetaNeg of input away from that.
-func Fire(kind Kind, undo bool, v, s *int64, thetaPos, thetaNeg, maxSpikes int64) int64 {
-	undo = undo && kind == Signed
+// With margins 0, a neuron's net count then follows its cumulative input U exactly (up to
+// MaxSpikes per tick): floor(U/Pos) for U >= 0 and -floor(-U/Neg) below, which is the leaky
+// ReLU of U in units of Pos when Neg = Pos/alpha. A margin trades that exactness (the count
+// may lag by up to one spike within it) against spikes spent following the input's jitter.
+// Without Undo, a count can stay up to Pos + Neg of input away (the IBT neuron's dead band).
+type Threshold struct {
+	Pos, Neg         int64
+	Undo             bool
+	BackPos, BackNeg int64
+}
+
+// Fire applies the firing rule th of kind to a membrane after integration. It returns the
+// signed number of spikes emitted this tick (at most maxSpikes of either sign), takes their
+// charge from *v and adds them to *s, the neuron's net count so far.
+func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
+	undo := th.Undo && kind == Signed
 	var n int64
 	for n < maxSpikes && -n < maxSpikes {
 		switch {
-		case n >= 0 && *v >= thetaPos && (!undo || *s >= 0):
-			*v -= thetaPos
+		case n >= 0 && *v >= th.Pos && (!undo || *s >= 0):
+			*v -= th.Pos
 			*s, n = *s+1, n+1
 		case kind != Signed:
 			return n
-		case n >= 0 && undo && *s < 0 && *v > 0: // take back a negative spike
-			*v -= thetaNeg
+		case n >= 0 && undo && *s < 0 && *v > th.BackNeg: // take back a negative spike
+			*v -= th.Neg
 			*s, n = *s+1, n+1
-		case n <= 0 && undo && *s > 0 && *v < 0: // take back a positive spike
-			*v += thetaPos
+		case n <= 0 && undo && *s > 0 && *v < -th.BackPos: // take back a positive spike
+			*v += th.Pos
 			*s, n = *s-1, n-1
-		case n <= 0 && *v <= -thetaNeg && (!undo || *s <= 0):
-			*v += thetaNeg
+		case n <= 0 && *v <= -th.Neg && (!undo || *s <= 0):
+			*v += th.Neg
 			*s, n = *s-1, n-1
 		default:
 			return n
@@ -115,8 +121,9 @@ func Fire(kind Kind, undo bool, v, s *int64, thetaPos, thetaNeg, maxSpikes int64
 // integrating it tick by tick computes.
 func (nr *Neurons) NextFire(c int, v, s, d int64, t int) (tick int, ok bool) {
 	delay := int64(max(0, nr.Onset-1-t))
-	pos, neg := nr.ThetaPos[c], nr.ThetaNeg[c]
-	undo := nr.Undo && nr.Kind == Signed
+	th := &nr.Threshold[c]
+	pos, neg := th.Pos, th.Neg
+	undo := th.Undo && nr.Kind == Signed
 	best, found := int64(0), false
 	try := func(k int64, ok bool) {
 		if ok && (!found || k < best) {
@@ -128,10 +135,10 @@ func (nr *Neurons) NextFire(c int, v, s, d int64, t int) (tick int, ok bool) {
 	}
 	if nr.Kind == Signed {
 		if undo && s < 0 {
-			try(firstAtLeast(v, d, 1, delay)) // V > 0
+			try(firstAtLeast(v, d, th.BackNeg+1, delay)) // V > BackNeg
 		}
 		if undo && s > 0 {
-			try(firstAtLeast(-v, -d, 1, delay)) // V < 0
+			try(firstAtLeast(-v, -d, th.BackPos+1, delay)) // V < -BackPos
 		}
 		if !undo || s <= 0 {
 			try(firstAtLeast(-v, -d, neg, delay)) // V <= -thetaNeg
