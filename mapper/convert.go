@@ -210,23 +210,25 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 		}
 		return nil
 	}
-	l.ThetaPos = theta
-	l.ThetaNeg = make([]int64, c)
-	l.Undo = cv.Options.Undo
+	// The negative threshold over the positive one: 1 for linear layers, 1/alpha for the
+	// imbalanced threshold of leaky layers.
+	ratio := 1.0
 	switch {
 	case act == model.Linear:
 		l.Kind = core.Signed
-		copy(l.ThetaNeg, theta)
 	case act == model.Leaky && cv.Options.Neuron == IBT:
 		l.Kind = core.Signed
-		for f, t := range theta {
-			l.ThetaNeg[f] = int64(math.Round(float64(t) / float64(model.LeakySlope)))
-		}
+		ratio = 1 / float64(model.LeakySlope)
 	case act == model.Leaky || act == model.ReLU:
 		l.Kind = core.IF
-		copy(l.ThetaNeg, theta) // unused by IF neurons
 	default:
 		return fmt.Errorf("activation %v has no spiking neuron (only an output layer may use it)", act)
+	}
+	l.Threshold = make([]core.Threshold, c)
+	for f, t := range theta {
+		neg := int64(math.Round(float64(t) * ratio))
+		l.Threshold[f] = core.Threshold{Pos: t, Neg: neg, Undo: cv.Options.Undo,
+			BackPos: int64(cv.Options.UndoMargin * float64(t)), BackNeg: int64(cv.Options.UndoMargin * float64(neg))}
 	}
 	if cv.Options.Init == InitHalf {
 		for f, t := range theta {

@@ -338,8 +338,8 @@ func TestQuantization(t *testing.T) {
 			m = max(m, math.Abs(float64(conv.Weights[f*8+c])))
 		}
 		theta := int64(math.Floor(127 / m))
-		if l.ThetaPos[f] != theta || l.ThetaNeg[f] != theta {
-			t.Fatalf("filter %d: thresholds %d/%d, want %d", f, l.ThetaPos[f], l.ThetaNeg[f], theta)
+		if th := l.Threshold[f]; th.Pos != theta || th.Neg != theta {
+			t.Fatalf("filter %d: thresholds %d/%d, want %d", f, th.Pos, th.Neg, theta)
 		}
 		for c := 0; c < 8; c++ {
 			if want := int32(math.Round(float64(conv.Weights[f*8+c]) * float64(theta))); w[f*8+c] != want {
@@ -351,8 +351,8 @@ func TestQuantization(t *testing.T) {
 		}
 	}
 	// Leaky layers get the imbalanced threshold theta/0.1.
-	if l0 := cv.Net.Layers[0]; l0.ThetaNeg[0] != 10*l0.ThetaPos[0] {
-		t.Errorf("leaky layer thresholds %d/%d, want a ratio of 10", l0.ThetaPos[0], l0.ThetaNeg[0])
+	if th := cv.Net.Layers[0].Threshold[0]; th.Neg != 10*th.Pos {
+		t.Errorf("leaky layer thresholds %d/%d, want a ratio of 10", th.Pos, th.Neg)
 	}
 }
 

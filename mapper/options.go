@@ -56,8 +56,11 @@ type Options struct {
 	WeightBits int // bits of a signed weight, 2..24
 	MaxSpikes  int // spikes a neuron may emit per tick, >= 1
 	// Undo lets signed neurons take back spikes, so that their counts follow the activation
-	// of their cumulative input (see core.Fire) instead of keeping what a transient sent.
-	Undo bool
+	// of their cumulative input (see core.Threshold) instead of keeping what a transient sent;
+	// UndoMargin, a fraction of the threshold in [0, 1], is how far past zero the membrane
+	// must go first: larger margins spend fewer spikes following the input's jitter.
+	Undo       bool
+	UndoMargin float64
 	// Warmup is the fraction of the ticks, from the start, that the read-out ignores:
 	// outputs are (V(T) - V(Warmup·T)) / ticks in between.
 	Warmup float64
@@ -81,6 +84,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("weight bits %d: want 2..24", o.WeightBits)
 	case o.MaxSpikes < 1:
 		return fmt.Errorf("max spikes %d: want >= 1", o.MaxSpikes)
+	case !(o.UndoMargin >= 0 && o.UndoMargin <= 1):
+		return fmt.Errorf("undo margin %v: want a fraction in [0, 1]", o.UndoMargin)
 	case !(o.Warmup >= 0 && o.Warmup < 1):
 		return fmt.Errorf("warm-up %v: want a fraction in [0, 1)", o.Warmup)
 	}
