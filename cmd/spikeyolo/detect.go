@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 
+	"spikeyolo/chip"
+	"spikeyolo/mapper"
 	"spikeyolo/model"
 	"spikeyolo/model/detect"
 	"spikeyolo/model/preprocess"
@@ -16,6 +18,10 @@ import (
 
 type detectOptions struct {
 	model      modelFlags
+	conv       convFlags
+	chip       chipFlags
+	engine     string
+	timesteps  int
 	dnn        bool
 	resize     string
 	thresh     float32
@@ -26,13 +32,18 @@ type detectOptions struct {
 func runDetect(args []string, stdout, stderr io.Writer) error {
 	var o detectOptions
 	fs := newFlags("detect", "[flags] [IMAGE...]",
-		"Detects objects in JPEG or PNG images. With no image it reads darknet's dog.jpg, embedded.", stdout)
+		"Detects objects in JPEG or PNG images. With no image it reads darknet's dog.jpg, embedded.\n"+
+			"With --timesteps it runs the spiking network converted from the model (see spikeyolo convert).", stdout)
 	o.model.register(fs)
-	fs.BoolVar(&o.dnn, "dnn", false, "run the float network (the only engine so far)")
+	fs.BoolVar(&o.dnn, "dnn", false, "run the float network instead of the spiking one")
+	fs.IntVar(&o.timesteps, "timesteps", defaultTimesteps, "ticks the spiking network runs")
+	fs.StringVar(&o.engine, "engine", "chip", "spiking engine: chip (event-driven, with energy and latency) or reference (dense tick by tick)")
+	o.chip.register(fs)
 	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
+	o.conv.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,35 +57,114 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if !(o.nms > 0 && o.nms <= 1) {
 		return usagef("--nms %v: want an IoU in (0, 1]", o.nms)
 	}
+	if o.timesteps < 1 {
+		return usagef("--timesteps %d: want a positive number of ticks", o.timesteps)
+	}
+	if o.engine != "chip" && o.engine != "reference" {
+		return usagef("--engine %q: want chip or reference", o.engine)
+	}
 	m, err := o.model.load()
 	if err != nil {
 		return err
 	}
-	runner := model.NewRunner(m.net)
+	var run func(im preprocess.Image) (*jsonImage, error)
+	if o.dnn {
+		runner := model.NewRunner(m.net)
+		run = func(im preprocess.Image) (*jsonImage, error) {
+			return &jsonImage{Engine: "dnn", objects: detect.Image(m.net, runner, im, mode, o.thresh, o.nms)}, nil
+		}
+	} else {
+		var arch *chip.Arch
+		if arch, err = o.chip.loadArch(); err != nil {
+			return err
+		}
+		if !fs.Changed("weight-bits") {
+			o.conv.weightBits = arch.WeightBits
+		}
+		cv, _, err := convertModel(m, &o.conv, mode)
+		if err != nil {
+			return err
+		}
+		var prog *chip.Program
+		if o.engine == "chip" {
+			if prog, err = o.chip.program(cv, arch); err != nil {
+				return err
+			}
+		}
+		run = func(im preprocess.Image) (*jsonImage, error) { return spikingDetect(cv, prog, &o, mode, im) }
+	}
 	images := fs.Args()
-	var failed error
 	if len(images) == 0 {
 		im, err := preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 		if err != nil {
 			return fmt.Errorf("embedded dog.jpg: %v", err)
 		}
-		return report(stdout, &o, m, "dog.jpg", im, detect.Image(m.net, runner, im, mode, o.thresh, o.nms))
+		res, err := run(im)
+		if err != nil {
+			return err
+		}
+		return report(stdout, &o, m, "dog.jpg", im, res)
 	}
+	var failed error
 	for _, path := range images {
 		im, err := preprocess.Load(path)
-		if err != nil {
-			if failed == nil {
-				failed = err
-			} else {
-				fmt.Fprintf(stderr, "spikeyolo detect: %v\n", err)
+		if err == nil {
+			var res *jsonImage
+			if res, err = run(im); err == nil {
+				err = report(stdout, &o, m, path, im, res)
 			}
-			continue
 		}
-		if err := report(stdout, &o, m, path, im, detect.Image(m.net, runner, im, mode, o.thresh, o.nms)); err != nil {
-			return err
+		if err != nil {
+			if failed != nil {
+				fmt.Fprintf(stderr, "spikeyolo detect: %v\n", failed)
+			}
+			failed = err
 		}
 	}
 	return failed
+}
+
+// defaultTimesteps is how long detect runs the spiking network unless told.
+const defaultTimesteps = 256
+
+// spikingDetect runs the converted network on one image for o.timesteps ticks, on the chip
+// program prog, or with the reference engine if prog is nil.
+func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, mode preprocess.Mode, im preprocess.Image) (*jsonImage, error) {
+	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, mode).Data
+	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps})}
+	res := &jsonImage{Engine: o.engine, Timesteps: o.timesteps}
+	var snaps []chip.Snapshot
+	var err error
+	if prog == nil {
+		snaps, err = chip.Reference(cv.Net, cv.Encode(input), probe)
+	} else {
+		var run *chip.Result
+		if run, err = prog.Run(cv.Encode(input), probe, 0); err == nil {
+			snaps = run.Snapshots
+			res.report = prog.Report(run, floatMACs(cv.Float), cv.AnalogMACs())
+			res.Cores, res.Packets, res.Hops = res.report.Cores, res.report.Packets, res.report.Hops
+			res.Energy = &jsonEnergy{Total: res.report.Energy, ByCategory: res.report.ByCategory, PerSynop: res.report.EnergyPerSynop,
+				Float: res.report.FloatEnergy}
+			res.Latency = &jsonLatency{Tick: res.report.TickTime, Frame: res.report.FrameTime}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	outs, err := cv.Decode(snaps, o.timesteps)
+	if err != nil {
+		return nil, err
+	}
+	last := snaps[len(snaps)-1]
+	res.objects = detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, mode, o.thresh, o.nms)
+	for i, l := range cv.Net.Layers {
+		res.Spikes += last.Spikes[i]
+		res.Synops += last.Synops[i]
+		src := cv.Source[i]
+		res.Layers = append(res.Layers, jsonLayer{Index: src, Type: cv.Float.Layers[src].Op.Kind(), Neurons: l.Shape.Size(),
+			Spikes: last.Spikes[i], Synops: last.Synops[i]})
+	}
+	return res, nil
 }
 
 // jsonImage is the --json output for one image.
@@ -83,7 +173,42 @@ type jsonImage struct {
 	Width      int             `json:"width"`
 	Height     int             `json:"height"`
 	Engine     string          `json:"engine"`
+	Timesteps  int             `json:"timesteps,omitempty"`
+	Spikes     int64           `json:"spikes,omitempty"`
+	Synops     int64           `json:"synops,omitempty"`
+	Cores      int             `json:"cores,omitempty"`
+	Packets    int64           `json:"packets,omitempty"`
+	Hops       int64           `json:"hops,omitempty"`
+	Energy     *jsonEnergy     `json:"energy,omitempty"`
+	Latency    *jsonLatency    `json:"latency,omitempty"`
 	Detections []jsonDetection `json:"detections"`
+	Layers     []jsonLayer     `json:"layers,omitempty"`
+
+	objects []detect.Object
+	report  *chip.Report
+}
+
+// jsonEnergy is a frame's energy, in joules.
+type jsonEnergy struct {
+	Total      float64            `json:"total_j"`
+	ByCategory map[string]float64 `json:"by_category"`
+	PerSynop   float64            `json:"per_synop_j"`
+	Float      float64            `json:"float_network_j"` // the float network on 45 nm hardware, for comparison
+}
+
+// jsonLatency is the modelled time of a tick and a frame, in seconds.
+type jsonLatency struct {
+	Tick  float64 `json:"tick_s"`
+	Frame float64 `json:"frame_s"`
+}
+
+// floatMACs is the float network's multiply-accumulates per image.
+func floatMACs(net *model.Network) int64 {
+	var macs int64
+	for i := range net.Layers {
+		macs += net.MACs(i)
+	}
+	return macs
 }
 
 type jsonDetection struct {
@@ -93,13 +218,23 @@ type jsonDetection struct {
 	Box     [4]float64 `json:"box"` // left, top, right, bottom in pixels, clipped to the image
 }
 
+// jsonLayer is one layer of the spiking network: the model layer it implements.
+type jsonLayer struct {
+	Index   int    `json:"index"`
+	Type    string `json:"type"`
+	Neurons int    `json:"neurons"`
+	Spikes  int64  `json:"spikes"`
+	Synops  int64  `json:"synops"`
+}
+
 func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }
 
 // report prints one image's objects, best first.
-func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im preprocess.Image, objs []detect.Object) error {
+func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im preprocess.Image, out *jsonImage) error {
+	objs := out.objects
 	slices.SortStableFunc(objs, func(a, b detect.Object) int {
 		if a.Score != b.Score {
 			if a.Score > b.Score {
@@ -109,7 +244,7 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 		}
 		return a.Class - b.Class
 	})
-	out := jsonImage{Image: path, Width: im.W, Height: im.H, Engine: "dnn", Detections: []jsonDetection{}}
+	out.Image, out.Width, out.Height, out.Detections = path, im.W, im.H, []jsonDetection{}
 	for _, obj := range objs {
 		l, t, r, b := obj.Box.Pixels(im.W, im.H)
 		out.Detections = append(out.Detections, jsonDetection{
@@ -125,9 +260,23 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 		_, err = fmt.Fprintf(w, "%s\n", line)
 		return err
 	}
-	fmt.Fprintf(w, "%s: %dx%d, %d objects (%s, %s)\n", path, im.W, im.H, len(objs), out.Engine, m.name)
+	engine := out.Engine
+	if out.Timesteps > 0 {
+		engine = fmt.Sprintf("%s, %d ticks", out.Engine, out.Timesteps)
+	}
+	fmt.Fprintf(w, "%s: %dx%d, %d objects (%s; %s)\n", path, im.W, im.H, len(objs), m.name, engine)
 	for _, d := range out.Detections {
 		fmt.Fprintf(w, "  %-14s %5.1f%%  box %4.0f %4.0f %4.0f %4.0f\n", d.Class, 100*d.Score, d.Box[0], d.Box[1], d.Box[2], d.Box[3])
+	}
+	if out.Timesteps > 0 {
+		fmt.Fprintf(w, "  %d spikes, %d synaptic operations\n", out.Spikes, out.Synops)
+	}
+	if r := out.report; r != nil {
+		fmt.Fprintf(w, "  %s: %d cores on %d chips, %d packets, %d hops; %.3g J per frame (%.3g J per synaptic op; float network on 45 nm: %.3g J), %.3g s per frame (%.3g s per tick)\n",
+			r.Arch, r.Cores, r.Chips, r.Packets, r.Hops, r.Energy, r.EnergyPerSynop, r.FloatEnergy, r.FrameTime, r.TickTime)
+		for _, v := range r.LimitViolations {
+			fmt.Fprintf(w, "  note: %s\n", v)
+		}
 	}
 	return nil
 }

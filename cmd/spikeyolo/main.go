@@ -27,6 +27,8 @@ type command struct {
 
 var commands = []command{
 	{"detect", "[flags] [IMAGE...]", "detect objects in images (JPEG or PNG); with no image, darknet's dog.jpg", runDetect},
+	{"convert", "[flags]", "convert a model into a spiking network and list its layers and factors", runConvert},
+	{"eval", "[flags] IMAGE...", "measure the spiking network's fidelity to the float one at several tick counts", runEval},
 	{"inspect", "[flags]", "list a model's layers with output shapes, parameters and MACs", runInspect},
 }
 

@@ -19,9 +19,13 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// TestDetectDefault: with no arguments, detect finds darknet's dog.jpg objects with the
-// embedded Yolo-Fastest (darknet reports a dog, a bicycle and a car above 0.25 on it).
+// TestDetectDefault: with no arguments, detect runs the embedded Yolo-Fastest, converted to
+// a spiking network, on the Loihi chip, and finds darknet's dog.jpg objects (darknet reports
+// a dog, a bicycle and a car above 0.25 on it), with an energy and latency report.
 func TestDetectDefault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a whole spiking detection takes about a minute")
+	}
 	code, out, errOut := runCLI(t, "detect", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -30,8 +34,11 @@ func TestDetectDefault(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
-	if res.Image != "dog.jpg" || res.Width != 768 || res.Height != 576 || res.Engine != "dnn" {
+	if res.Image != "dog.jpg" || res.Width != 768 || res.Height != 576 || res.Engine != "chip" || res.Timesteps != defaultTimesteps {
 		t.Errorf("header = %+v", res)
+	}
+	if res.Cores < 1 || res.Packets < 1 || res.Spikes < 1 || res.Energy == nil || res.Energy.Total <= 0 || res.Latency == nil || res.Latency.Frame <= 0 {
+		t.Errorf("chip report missing: %+v", res)
 	}
 	for _, want := range []string{"dog", "bicycle", "car"} {
 		found := false
@@ -45,9 +52,16 @@ func TestDetectDefault(t *testing.T) {
 			t.Errorf("no %s in %s", want, out)
 		}
 	}
-	code, human, _ := runCLI(t, "detect")
-	if code != 0 || !strings.Contains(human, "bicycle") || !strings.Contains(human, "dog.jpg: 768x576") {
+}
+
+// TestDetectFloat: --dnn runs the float network; the human output has one line per object.
+func TestDetectFloat(t *testing.T) {
+	code, human, _ := runCLI(t, "detect", "--dnn")
+	if code != 0 || !strings.Contains(human, "bicycle") || !strings.Contains(human, "dog.jpg: 768x576") || !strings.Contains(human, "dnn") {
 		t.Errorf("human output (exit %d):\n%s", code, human)
+	}
+	if n := strings.Count(human, "box"); n < 3 {
+		t.Errorf("%d object lines, want at least 3:\n%s", n, human)
 	}
 }
 
@@ -56,7 +70,7 @@ func TestDetectDefault(t *testing.T) {
 func TestDetectMatchesDarknet(t *testing.T) {
 	dir := darknetref.Dir(t)
 	m := darknetref.Models(dir)[0]
-	code, out, errOut := runCLI(t, "detect", "--json", "--thresh", "0.5", "--model", m.Cfg, "--weights", m.Weights, "--names", m.Names,
+	code, out, errOut := runCLI(t, "detect", "--dnn", "--json", "--thresh", "0.5", "--model", m.Cfg, "--weights", m.Weights, "--names", m.Names,
 		filepath.Join(dir, "reference", "decoded", "dog.decoded.png"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -144,5 +158,76 @@ func TestHelp(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("%v: exit %d, output %q", args, code, out)
 		}
+	}
+}
+
+// TestDetectSpiking runs yolo-lite-voc converted (calibrated on the sample images) for 128
+// ticks on each engine: both find dog.jpg's bicycle, with identical detections, spikes and
+// synaptic operations (the engines are exact), and the chip reports its cores and energy.
+func TestDetectSpiking(t *testing.T) {
+	dir := darknetref.Dir(t)
+	m := darknetref.Models(dir)[0]
+	var results []jsonImage
+	for _, engine := range []string{"chip", "reference"} {
+		code, out, errOut := runCLI(t, "detect", "--json", "--engine", engine, "--timesteps", "128", "--model", m.Cfg, "--weights", m.Weights,
+			"--names", m.Names, "--calib", filepath.Join(dir, "images"), filepath.Join(dir, "images", "dog.jpg"))
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", engine, code, errOut)
+		}
+		var res jsonImage
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Engine != engine || res.Timesteps != 128 || res.Spikes <= 0 || res.Synops <= 0 || len(res.Layers) != 12 {
+			t.Errorf("%s: %+v", engine, res)
+		}
+		found := false
+		for _, d := range res.Detections {
+			found = found || d.Class == "bicycle" && d.Score > 0.5
+		}
+		if !found {
+			t.Errorf("%s: no bicycle above 0.5 in %+v", engine, res.Detections)
+		}
+		results = append(results, res)
+	}
+	chipRes, ref := results[0], results[1]
+	if chipRes.Spikes != ref.Spikes || chipRes.Synops != ref.Synops || len(chipRes.Detections) != len(ref.Detections) {
+		t.Errorf("chip: %d spikes, %d synops, %d detections; reference: %d, %d, %d", chipRes.Spikes, chipRes.Synops, len(chipRes.Detections), ref.Spikes, ref.Synops, len(ref.Detections))
+	}
+	for i := range ref.Detections {
+		if i < len(chipRes.Detections) && chipRes.Detections[i] != ref.Detections[i] {
+			t.Errorf("detection %d: chip %+v, reference %+v", i, chipRes.Detections[i], ref.Detections[i])
+		}
+	}
+	if chipRes.Cores < 1 || chipRes.Energy == nil || chipRes.Energy.ByCategory["synapse"] <= 0 || ref.Energy != nil {
+		t.Errorf("chip report %+v %+v; reference energy %+v", chipRes.Cores, chipRes.Energy, ref.Energy)
+	}
+}
+
+// TestEvalAndConvert: eval prints a row per checkpoint, convert a row per chip layer.
+func TestEvalAndConvert(t *testing.T) {
+	dir := darknetref.Dir(t)
+	m := darknetref.Models(dir)[0]
+	model := []string{"--model", m.Cfg, "--weights", m.Weights, "--calib", filepath.Join(dir, "images")}
+	code, out, errOut := runCLI(t, append(append([]string{"eval", "--json", "--timesteps", "8,16"}, model...), filepath.Join(dir, "reference", "decoded", "dog.decoded.png"))...)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("eval: %d lines, want 2:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var p map[string]any
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p["timesteps"] != float64(8*(i+1)) || p["fidelity_map"] == nil || p["synops_per_frame"].(float64) <= 0 {
+			t.Errorf("eval line %d: %v", i, p)
+		}
+	}
+	code, out, errOut = runCLI(t, append([]string{"convert"}, model...)...)
+	if code != 0 || strings.Count(out, " conv ") != 7 || strings.Count(out, "maxpool 2x2/2") != 5 || !strings.Contains(out, "12 chip layers") {
+		t.Errorf("convert: exit %d %s\n%s", code, errOut, out)
 	}
 }

@@ -23,15 +23,16 @@ func (m *modelFlags) register(fs *pflag.FlagSet) {
 
 // loadedModel is a detector ready to run.
 type loadedModel struct {
-	name  string
-	net   *model.Network
-	names []string
+	name     string
+	net      *model.Network
+	names    []string
+	embedded bool
 }
 
 func (m *modelFlags) load() (*loadedModel, error) {
 	if m.cfg == "" && m.weights == "" && m.names == "" {
 		net, names := zoo.Default()
-		return &loadedModel{zoo.DefaultName, net, names}, nil
+		return &loadedModel{zoo.DefaultName, net, names, true}, nil
 	}
 	if m.cfg == "" || m.weights == "" {
 		return nil, usagef("--model and --weights go together")
@@ -62,5 +63,5 @@ func (m *modelFlags) load() (*loadedModel, error) {
 			names = append(names, fmt.Sprintf("class%d", i))
 		}
 	}
-	return &loadedModel{m.cfg, net, names}, nil
+	return &loadedModel{m.cfg, net, names, false}, nil
 }

@@ -1,0 +1,186 @@
+package benchmarks
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"spikeyolo/chip"
+	"spikeyolo/mapper"
+	"spikeyolo/model/darknet"
+	"spikeyolo/model/darknetref"
+	"spikeyolo/model/preprocess"
+	"spikeyolo/router"
+)
+
+// spiking is a converted model ready to run on dog.jpg.
+type spiking struct {
+	cv   *mapper.Converted
+	prog *chip.Program
+	stim chip.Stimulus
+}
+
+// convertShared converts a shared model, calibrated on darknet's seven sample images, with
+// the default options and the architecture's weight bits, mapped on the fewest cores, and
+// encodes dog.jpg.
+func convertShared(b *testing.B, name, archName string) spiking {
+	dir := darknetref.Dir(b)
+	var m darknetref.Model
+	for _, mm := range darknetref.Models(dir) {
+		if mm.Name == name {
+			m = mm
+		}
+	}
+	net, err := darknet.Load(m.Cfg, m.Weights)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cal, err := mapper.NewCalibrator(net, len(darknetref.Images), 99.9)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dog []float32
+	for _, img := range darknetref.Images {
+		im, err := preprocess.Load(filepath.Join(dir, "images", img+".jpg"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := im.Resize(net.Input.W, net.Input.H).Data
+		if img == "dog" {
+			dog = in
+		}
+		if err := cal.Add(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c, err := cal.Finish()
+	if err != nil {
+		b.Fatal(err)
+	}
+	arch, err := chip.Preset(archName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := mapper.DefaultOptions()
+	opt.WeightBits = arch.WeightBits
+	cv, err := mapper.Convert(net, c, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := mapper.Partition(cv.Net, arch, 1, router.XY, router.PerCore)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return spiking{cv, prog, cv.Encode(dog)}
+}
+
+// BenchmarkChip runs a whole detection's spiking part on the event-driven chip engine
+// (yolo-lite-voc, Loihi preset, dog.jpg) and reports synaptic operations per second of
+// wall time, and the modelled energy per frame.
+func BenchmarkChip(b *testing.B) {
+	s := convertShared(b, "yolo-lite-voc", "loihi")
+	for _, T := range []int{64, 256} {
+		b.Run(fmt.Sprintf("yolo-lite-voc/T=%d", T), func(b *testing.B) {
+			var res *chip.Result
+			for b.Loop() {
+				var err error
+				if res, err = s.prog.Run(s.stim, chip.Probe{Ticks: []int{T}}, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var synops int64
+			for _, c := range res.Cores {
+				synops += c.Synops
+			}
+			perFrame := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(synops)/perFrame, "synops/s")
+			b.ReportMetric(perFrame, "s/frame")
+			b.ReportMetric(s.prog.Report(res, 0, s.cv.AnalogMACs()).Energy, "J/frame")
+		})
+	}
+}
+
+// BenchmarkReference runs the dense reference engine on the same detection.
+func BenchmarkReference(b *testing.B) {
+	s := convertShared(b, "yolo-lite-voc", "loihi")
+	const T = 64
+	b.Run(fmt.Sprintf("yolo-lite-voc/T=%d", T), func(b *testing.B) {
+		var snaps []chip.Snapshot
+		for b.Loop() {
+			var err error
+			if snaps, err = chip.Reference(s.cv.Net, s.stim, chip.Probe{Ticks: []int{T}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var synops int64
+		for _, n := range snaps[0].Synops {
+			synops += n
+		}
+		perFrame := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(float64(synops)/perFrame, "synops/s")
+		b.ReportMetric(perFrame, "s/frame")
+	})
+}
+
+// BenchmarkEventDriven shows that the chip's time follows the events: the input dimmed
+// (currents scaled down, so fewer spikes), a silent network (no input, no bias: nothing
+// ever happens), against the reference, whose loop over every neuron costs the same.
+func BenchmarkEventDriven(b *testing.B) {
+	s := convertShared(b, "yolo-lite-voc", "loihi")
+	const T = 128
+	scaled := func(f float64) chip.Stimulus {
+		st := make(chip.Stimulus, len(s.stim))
+		for i, cur := range s.stim {
+			if cur != nil {
+				st[i] = make([]int64, len(cur))
+				for k, x := range cur {
+					st[i][k] = int64(float64(x) * f)
+				}
+			}
+		}
+		return st
+	}
+	for _, f := range []float64{1, 0.6, 0.4} {
+		b.Run(fmt.Sprintf("chip/input=%.1f", f), func(b *testing.B) {
+			st := scaled(f)
+			var res *chip.Result
+			for b.Loop() {
+				res, _ = s.prog.Run(st, chip.Probe{Ticks: []int{T}}, 0)
+			}
+			var spikes int64
+			for _, c := range res.Cores {
+				spikes += c.Spikes
+			}
+			b.ReportMetric(float64(spikes), "spikes/frame")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/frame")
+		})
+	}
+	// Silence: no current and no bias, so no neuron ever fires.
+	silent := *s.cv.Net
+	silent.Layers = append([]chip.Layer(nil), s.cv.Net.Layers...)
+	for i := range silent.Layers {
+		silent.Layers[i].Bias = make([]int64, len(silent.Layers[i].Bias))
+		silent.Layers[i].V0 = make([]int64, len(silent.Layers[i].V0))
+	}
+	prog, err := mapper.Partition(&silent, s.prog.Arch, 1, router.XY, router.PerCore)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zero := scaled(0)
+	for _, T := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("chip/silent/T=%d", T), func(b *testing.B) {
+			for b.Loop() {
+				prog.Run(zero, chip.Probe{Ticks: []int{T}}, 0)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/float64(T)*1e9, "ns/tick")
+		})
+	}
+	b.Run("reference/silent/T=100", func(b *testing.B) {
+		for b.Loop() {
+			chip.Reference(&silent, zero, chip.Probe{Ticks: []int{100}})
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/100*1e9, "ns/tick")
+	})
+	_ = time.Second
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"spikeyolo/mapper"
+	"spikeyolo/model/preprocess"
+	"spikeyolo/model/zoo"
+)
+
+// convFlags choose how a float network becomes a spiking one.
+type convFlags struct {
+	calib      []string
+	percentile float64
+	norm       string
+	stat       string
+	neuron     string
+	init       string
+	pool       string
+	weightBits int
+	maxSpikes  int
+	undo       bool
+	undoMargin float64
+	warmup     float64
+}
+
+func (c *convFlags) register(fs *pflag.FlagSet) {
+	d := mapper.DefaultOptions()
+	fs.StringSliceVar(&c.calib, "calib", nil, "calibration images (files or folders, comma-separated) or a calibration `FILE`.json (default: the embedded model's own)")
+	fs.Float64Var(&c.percentile, "percentile", 99.9, "percentile of each neuron's activations over the calibration images")
+	fs.StringVar(&c.norm, "norm", d.Norm.String(), "normalization factors: channel (one per channel) or layer (one per layer)")
+	fs.StringVar(&c.stat, "norm-stat", d.Stat.String(), "statistic normalized: abs (|activation|) or positive (the activation, as Spiking-YOLO)")
+	fs.StringVar(&c.neuron, "neuron", d.Neuron.String(), "neuron for leaky layers: ibt (signed, imbalanced threshold) or if (no negative spikes)")
+	fs.StringVar(&c.init, "init", d.Init.String(), "initial membrane: zero or half (of the threshold)")
+	fs.StringVar(&c.pool, "pool", d.Pool.String(), "spiking max-pool: exact (count = max of the inputs' counts) or firmax (the paper's rule)")
+	fs.IntVar(&c.weightBits, "weight-bits", d.WeightBits, "bits of a signed synaptic weight")
+	fs.IntVar(&c.maxSpikes, "max-spikes", d.MaxSpikes, "spikes a neuron may emit in one tick")
+	fs.BoolVar(&c.undo, "undo", d.Undo, "let signed neurons take back spikes so their counts follow their cumulative input")
+	fs.Float64Var(&c.undoMargin, "undo-margin", d.UndoMargin, "how far past zero, in thresholds, a membrane goes before its neuron takes a spike back")
+	fs.Float64Var(&c.warmup, "warmup", d.Warmup, "fraction of the ticks the read-out skips at the start")
+}
+
+func (c *convFlags) options() (mapper.Options, error) {
+	o := mapper.Options{WeightBits: c.weightBits, MaxSpikes: c.maxSpikes, Undo: c.undo, UndoMargin: c.undoMargin, Warmup: c.warmup}
+	var err error
+	if o.Norm, err = mapper.ParseNorm(c.norm); err != nil {
+		return o, usagef("--norm: %v", err)
+	}
+	if o.Stat, err = mapper.ParseStat(c.stat); err != nil {
+		return o, usagef("--norm-stat: %v", err)
+	}
+	if o.Neuron, err = mapper.ParseNeuron(c.neuron); err != nil {
+		return o, usagef("--neuron: %v", err)
+	}
+	if o.Init, err = mapper.ParseInit(c.init); err != nil {
+		return o, usagef("--init: %v", err)
+	}
+	if o.Pool, err = mapper.ParsePool(c.pool); err != nil {
+		return o, usagef("--pool: %v", err)
+	}
+	if err := o.Validate(); err != nil {
+		return o, usagef("%v", err)
+	}
+	return o, nil
+}
+
+// calibration loads or computes the calibration of m.
+func (c *convFlags) calibration(m *loadedModel, mode preprocess.Mode) (*mapper.Calibration, error) {
+	if len(c.calib) == 1 && strings.HasSuffix(c.calib[0], ".json") {
+		f, err := os.Open(c.calib[0])
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		cal, err := mapper.ReadCalibration(f, c.calib[0], m.net)
+		if err != nil {
+			return nil, err
+		}
+		if cal.Percentile != c.percentile {
+			return nil, usagef("%s was made at percentile %v, not --percentile %v", c.calib[0], cal.Percentile, c.percentile)
+		}
+		return cal, nil
+	}
+	if len(c.calib) == 0 {
+		if !m.embedded {
+			return nil, usagef("--calib is needed to convert %s (images, or a calibration .json)", m.name)
+		}
+		if c.percentile != 99.9 {
+			return nil, usagef("the embedded calibration is at percentile 99.9: give --calib images for --percentile %v", c.percentile)
+		}
+		return mapper.ReadCalibration(bytes.NewReader(zoo.DefaultCalibration()), "embedded calibration", m.net)
+	}
+	files, err := imageFiles(c.calib)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := mapper.NewCalibrator(m.net, len(files), c.percentile)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	for _, f := range files {
+		im, err := preprocess.Load(f)
+		if err != nil {
+			return nil, err
+		}
+		if err := cal.Add(im.Fit(m.net.Input.W, m.net.Input.H, mode).Data); err != nil {
+			return nil, err
+		}
+	}
+	return cal.Finish()
+}
+
+// imageFiles expands folders into their JPEG and PNG files, sorted by name.
+func imageFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".jpg", ".jpeg", ".png":
+				found = append(found, filepath.Join(a, e.Name()))
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no .jpg, .jpeg or .png files", a)
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}

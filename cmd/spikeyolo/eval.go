@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"spikeyolo/chip"
+	"spikeyolo/mapper/fidelity"
+	"spikeyolo/model/preprocess"
+)
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	var mf modelFlags
+	var cf convFlags
+	var hw chipFlags
+	var ticks, resize, engine string
+	var jsonOut bool
+	fs := newFlags("eval", "[flags] IMAGE|FOLDER...",
+		"Measures how close the spiking network's detections come to the float network's on the images, at each\n"+
+			"checkpoint: fidelity mAP@0.5 (float detections >= 0.25 as ground truth, spiking ones >= 0.005 as\n"+
+			"predictions), relative L2 error of the output layers, spikes and synaptic operations per frame.\n"+
+			"Calibrate on other images than these.", stdout)
+	mf.register(fs)
+	cf.register(fs)
+	hw.register(fs)
+	fs.StringVar(&engine, "engine", "reference", "spiking engine: reference (dense, fastest for many images) or chip (event-driven); the results are identical")
+	fs.StringVar(&ticks, "timesteps", "32,64,128,256,512", "checkpoints: ticks at which to measure, comma-separated")
+	fs.StringVar(&resize, "resize", "plain", "fit images to the network input: plain or letterbox")
+	fs.BoolVar(&jsonOut, "json", false, "print one JSON object per checkpoint per line")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	checkpoints, err := parseTicks(ticks)
+	if err != nil {
+		return usagef("--timesteps: %v", err)
+	}
+	mode, err := preprocess.ParseMode(resize)
+	if err != nil {
+		return usagef("--resize: %v", err)
+	}
+	if fs.NArg() == 0 {
+		return usagef("no images to evaluate")
+	}
+	files, err := imageFiles(fs.Args())
+	if err != nil {
+		return err
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	arch, err := hw.loadArch()
+	if err != nil {
+		return err
+	}
+	if !fs.Changed("weight-bits") {
+		cf.weightBits = arch.WeightBits
+	}
+	cv, _, err := convertModel(m, &cf, mode)
+	if err != nil {
+		return err
+	}
+	cfg := fidelity.DefaultConfig(checkpoints)
+	cfg.Mode = mode
+	switch engine {
+	case "reference":
+	case "chip":
+		prog, err := hw.program(cv, arch)
+		if err != nil {
+			return err
+		}
+		// Images run in parallel already: each run steps its cores on one goroutine.
+		cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error) {
+			res, err := prog.Run(stim, probe, 1)
+			if err != nil {
+				return nil, err
+			}
+			return res.Snapshots, nil
+		}
+	default:
+		return usagef("--engine %q: want chip or reference", engine)
+	}
+	var images []fidelity.Image
+	for _, f := range files {
+		im, err := preprocess.Load(f)
+		if err != nil {
+			return err
+		}
+		images = append(images, fidelity.Image{Name: f, Image: im})
+	}
+	points, err := fidelity.Measure(cv, images, cfg)
+	if err != nil {
+		return err
+	}
+	var macs int64
+	for i := range m.net.Layers {
+		macs += m.net.MACs(i)
+	}
+	if !jsonOut {
+		fmt.Fprintf(stdout, "%s on %d images (%d classes in the float detections), options %+v\n", m.name, len(images), points[0].Classes, cv.Options)
+		fmt.Fprintf(stdout, "%7s %9s %8s %13s %15s %12s %12s\n", "ticks", "fid. mAP", "rel. L2", "spikes/frame", "synops/frame", "firing rate", "synops/MAC")
+	}
+	for _, p := range points {
+		if jsonOut {
+			line, err := json.Marshal(map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": p.MAP,
+				"rel_l2": p.RelL2, "spikes_per_frame": p.SpikesPerFrame, "synops_per_frame": p.SynopsPerFrame, "firing_rate": p.FiringRate,
+				"synops_per_mac": p.SynopsPerFrame / float64(macs), "options": cv.Options})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s\n", line)
+			continue
+		}
+		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %15.4g %12.4f %12.2f\n", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.SynopsPerFrame, p.FiringRate, p.SynopsPerFrame/float64(macs))
+	}
+	return nil
+}
+
+// parseTicks reads an ascending comma-separated list of positive tick counts.
+func parseTicks(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || t < 1 {
+			return nil, fmt.Errorf("%q is not a positive number of ticks", f)
+		}
+		if len(out) > 0 && t <= out[len(out)-1] {
+			return nil, fmt.Errorf("%d after %d: list checkpoints in ascending order", t, out[len(out)-1])
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
