@@ -68,7 +68,7 @@ type Options struct {
 
 // DefaultOptions are the settings that detect best per tick (see benchmarks/RESULTS.md).
 func DefaultOptions() Options {
-	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, Warmup: 0.25}
+	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, UndoMargin: 0.5, Warmup: 0.25}
 }
 
 // PaperOptions are Spiking-YOLO's settings: channel-wise normalization of the positive
