@@ -166,7 +166,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 					c.Begin(t)
 					for i := range inbox {
 						for _, pk := range inbox[i].packets[ci] {
-							c.Receive(p.Cores[pk.SrcCore].Layer, int(p.axons[pk.SrcCore][pk.Axon]), int64(pk.Count))
+							c.Receive(int(p.coreLayer[pk.SrcCore]), int(pk.Axon), int64(pk.Count))
 						}
 						inbox[i].packets[ci] = inbox[i].packets[ci][:0]
 					}
@@ -178,7 +178,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 							continue
 						}
 						shard.Send(int(ci), dst)
-						pk := router.Packet{SrcCore: ci, Axon: sp.Axon, Count: int32(sp.N)}
+						pk := router.Packet{SrcCore: ci, Axon: sp.Neuron, Count: int32(sp.N)}
 						for _, d := range dst {
 							if len(out.packets[d]) == 0 {
 								out.mail = append(out.mail, d)

@@ -36,10 +36,10 @@ type Program struct {
 	Cores     []CoreSpec
 	Grids     []Grid // per layer
 
-	first   []int // per layer: its first core
-	fanout  [][]fanout
-	kernels [][]*core.Kernel // per layer, per input
-	axons   [][]int32        // per core: the layer index of the neuron behind each output axon
+	first     []int // per layer: its first core
+	coreLayer []int32 // per core: its layer
+	fanout    [][]fanout
+	kernels   [][]*core.Kernel // per layer, per input
 }
 
 // fanout lists, for every spike of a source layer that one consumer input reads, the cores
@@ -79,14 +79,8 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 	for p.Topology.Cores() < len(p.Cores) {
 		p.Topology.ChipsY++
 	}
-	p.axons = make([][]int32, len(p.Cores))
-	for i, c := range p.Cores {
-		shape := net.Layers[c.Layer].Shape
-		p.axons[i] = make([]int32, c.Box.Size())
-		for k := range p.axons[i] {
-			ch, y, x := c.Box.At(k)
-			p.axons[i][k] = int32(shape.Index(ch, y, x))
-		}
+	for _, c := range p.Cores {
+		p.coreLayer = append(p.coreLayer, int32(c.Layer))
 	}
 	p.fanout = make([][]fanout, len(net.Layers))
 	p.kernels = make([][]*core.Kernel, len(net.Layers))

@@ -6,11 +6,10 @@ import (
 	"slices"
 )
 
-// Spike is a neuron's spikes in one tick: its index in its layer, its output axon (its
-// index in the core), and their signed count.
+// Spike is a neuron's spikes in one tick: its index in its layer and their signed count.
 type Spike struct {
-	Neuron, Axon int32
-	N            int64
+	Neuron int32
+	N      int64
 }
 
 // Counters count the operations a core performed.
@@ -53,6 +52,7 @@ type Core struct {
 	cands   []int32 // this tick's candidates (local indices)
 	posMark []int32 // kernel cores: tick in which each position of the box was touched in all its channels
 	posList []int32 // kernel cores: those positions (y·width + x within the box) this tick
+	hits    []int32 // scratch: the positions a packet reached
 
 	wheel  [wheelSize][]int32
 	filled uint64 // bit i: wheel[i] is not empty
@@ -210,24 +210,24 @@ func (c *Core) Receive(from, src int, n int64) {
 		if lo >= hi {
 			continue
 		}
-		c.Synops += abs(n) * in.K.deliver(ch, local, f0, lo, hi, taps, n, c.v, *b)
+		var ops int64
+		ops, c.hits = in.K.deliver(ch, local, f0, lo, hi, taps, n, c.v, *b, c.hits[:0])
+		c.Synops += abs(n) * ops
 		// The targets are candidates: for a spike that reaches every channel of the box (a
 		// dense kernel), mark its positions; otherwise (grouped, depthwise) the neurons.
-		nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
-		all := lo == b.C0 && hi == b.C1
-		for _, t := range taps {
-			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
-			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
-				continue
-			}
-			p := y*bw + x
-			if !all {
-				for f := lo - b.C0; f < hi-b.C0; f++ {
-					c.candidate(int32(p*nc + f))
+		nc := int32(b.C1 - b.C0)
+		if lo == b.C0 && hi == b.C1 {
+			for _, p := range c.hits {
+				if c.posMark[p] != int32(c.now) {
+					c.posMark[p] = int32(c.now)
+					c.posList = append(c.posList, p)
 				}
-			} else if int(c.posMark[p]) != c.now {
-				c.posMark[p] = int32(c.now)
-				c.posList = append(c.posList, int32(p))
+			}
+			continue
+		}
+		for _, p := range c.hits {
+			for f := int32(lo - b.C0); f < int32(hi-b.C0); f++ {
+				c.candidate(p*nc + f)
 			}
 		}
 	}
@@ -309,7 +309,7 @@ func (c *Core) stepNeurons() {
 		}
 		ch := c.Box.C0 + int(i)%nc
 		if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
-			c.out = append(c.out, Spike{int32(c.global(int(i))), i, k})
+			c.out = append(c.out, Spike{int32(c.global(int(i))), k})
 			c.Spikes += abs(k)
 			c.Events++
 		}

@@ -41,12 +41,14 @@ func (k *Kernel) Deliver(c int, taps []Tap, n int64, v []int64, b Box) int64 {
 	if lo >= hi {
 		return 0
 	}
-	return k.deliver(c, local, f0, lo, hi, taps, n, v, b)
+	ops, _ := k.deliver(c, local, f0, lo, hi, taps, n, v, b, nil)
+	return ops
 }
 
 // deliver is Deliver for channel c (local index local in its group, whose targets start at
-// f0) into the target channels [lo, hi) of box b.
-func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int64, b Box) int64 {
+// f0) into the target channels [lo, hi) of box b. It appends to hits the positions (y·width +
+// x within the box) of the taps inside the box.
+func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int64, b Box, hits []int32) (int64, []int32) {
 	g := (c - k.Syn.SrcC0) / k.inPer
 	row := (g*k.inPer + local) * k.k2 // this channel's weights
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
@@ -58,6 +60,7 @@ func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int6
 		}
 		start := (row+int(t.K))*k.outPer + lo - f0
 		w := k.wt[start : start+hi-lo]
+		hits = append(hits, int32(y*bw+x))
 		base := (y*bw+x)*nc + lo - b.C0
 		dst := v[base : base+len(w)]
 		switch n {
@@ -76,5 +79,5 @@ func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int6
 		}
 		ops += int64(len(w))
 	}
-	return ops
+	return ops, hits
 }

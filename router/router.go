@@ -113,8 +113,9 @@ type Link struct {
 	Dir  Direction
 }
 
-// Packet is an address-event packet: Count spikes (negative: of negative polarity) of the
-// neuron that is output axon Axon of core SrcCore.
+// Packet is an address-event packet: Count spikes (negative: of negative polarity) of
+// source core SrcCore's output axon Axon, which carries the spikes of the neuron of that
+// index in the source's layer.
 type Packet struct {
 	SrcCore, Axon int32
 	Count         int32
@@ -164,6 +165,7 @@ type Network struct {
 	Stats
 	width, height int     // tiles along X and Y
 	coord         []Coord // the tile of every core of the board
+	chip          []Coord // the chip of every core of the board, by chip column and row
 	shards        []*Shard
 	line          []int64    // EndTick's scratch: one row or column of summed loads
 	total         [4][]int64 // packets per link over the whole run, by Y·width + X
@@ -189,9 +191,10 @@ type Shard struct {
 func NewNetwork(t Topology, r Routing, m Multicast, lat Latency, shards int) *Network {
 	w, h := t.ChipsX*t.TilesX, t.ChipsY*t.TilesY
 	n := &Network{topo: t, routing: r, multicast: m, latency: lat, width: w, height: h,
-		coord: make([]Coord, t.Cores()), line: make([]int64, max(w, h))}
+		coord: make([]Coord, t.Cores()), chip: make([]Coord, t.Cores()), line: make([]int64, max(w, h))}
 	for c := range n.coord {
 		n.coord[c] = t.Place(c)
+		n.chip[c] = Coord{n.coord[c].X / t.TilesX, n.coord[c].Y / t.TilesY}
 	}
 	for d := range n.total {
 		n.total[d] = make([]int64, w*h)
@@ -215,7 +218,7 @@ func (n *Network) Send(src int, dst []int32) { n.shards[0].Send(src, dst) }
 // Send routes one spike from core src to each of the cores dst and counts its packets.
 func (s *Shard) Send(src int, dst []int32) {
 	n := s.net
-	a := n.coord[src]
+	a, ca := n.coord[src], n.chip[src]
 	if n.multicast == Tree {
 		s.Sent++
 	} else {
@@ -231,7 +234,8 @@ func (s *Shard) Send(src int, dst []int32) {
 			continue
 		}
 		dx, dy := abs(b.X-a.X), abs(b.Y-a.Y)
-		crossings := abs(b.X/n.topo.TilesX-a.X/n.topo.TilesX) + abs(b.Y/n.topo.TilesY-a.Y/n.topo.TilesY)
+		cb := n.chip[d]
+		crossings := abs(cb.X-ca.X) + abs(cb.Y-ca.Y)
 		s.MaxHops = max(s.MaxHops, int64(dx+dy))
 		s.slowest = max(s.slowest, float64(dx)*n.latency.EastWest+float64(dy)*n.latency.NorthSouth+float64(crossings)*n.latency.ChipCrossing)
 		if n.multicast == PerCore {
