@@ -3,8 +3,8 @@ package benchmarks
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
-	"time"
 
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
@@ -123,13 +123,28 @@ func BenchmarkReference(b *testing.B) {
 	})
 }
 
-// BenchmarkEventDriven shows that the chip's time follows the events: the input dimmed
-// (currents scaled down, so fewer spikes), a silent network (no input, no bias: nothing
-// ever happens), against the reference, whose loop over every neuron costs the same.
+// BenchmarkEventDriven shows that the chip's time follows the events. Dimming the drive
+// (the image's input currents and every layer's bias, scaled by the same factor: a leaky
+// network's activations scale with it, so its spikes do) cuts the chip's time with the
+// events; a silent network (no current, no bias: nothing ever fires) costs it almost
+// nothing per tick, while the reference's loop over every neuron costs the same.
 func BenchmarkEventDriven(b *testing.B) {
 	s := convertShared(b, "yolo-lite-voc", "loihi")
 	const T = 128
-	scaled := func(f float64) chip.Stimulus {
+	// dimmed returns the network and stimulus with every drive scaled by f.
+	dimmed := func(f float64) (*chip.Network, chip.Stimulus) {
+		net := *s.cv.Net
+		net.Layers = append([]chip.Layer(nil), s.cv.Net.Layers...)
+		for i := range net.Layers {
+			l := &net.Layers[i]
+			l.Bias = append([]int64(nil), l.Bias...)
+			for c := range l.Bias {
+				l.Bias[c] = int64(float64(l.Bias[c]) * f)
+			}
+			if f == 0 {
+				l.V0 = make([]int64, len(l.V0))
+			}
+		}
 		st := make(chip.Stimulus, len(s.stim))
 		for i, cur := range s.stim {
 			if cur != nil {
@@ -139,35 +154,35 @@ func BenchmarkEventDriven(b *testing.B) {
 				}
 			}
 		}
-		return st
+		return &net, st
 	}
-	for _, f := range []float64{1, 0.6, 0.4} {
-		b.Run(fmt.Sprintf("chip/input=%.1f", f), func(b *testing.B) {
-			st := scaled(f)
+	for _, f := range []float64{1, 0.5, 0.25} {
+		net, st := dimmed(f)
+		prog, err := mapper.Partition(net, s.prog.Arch, 1, router.XY, router.PerCore)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("chip/drive=%.2f", f), func(b *testing.B) {
 			var res *chip.Result
 			for b.Loop() {
-				res, _ = s.prog.Run(st, chip.Probe{Ticks: []int{T}}, 0)
+				res, _ = prog.Run(st, chip.Probe{Ticks: []int{T}}, 0)
 			}
-			var spikes int64
+			var spikes, synops, updates, packets int64
 			for _, c := range res.Cores {
-				spikes += c.Spikes
+				spikes, synops, updates, packets = spikes+c.Spikes, synops+c.Synops, updates+c.Updates, packets+c.Packets
 			}
 			b.ReportMetric(float64(spikes), "spikes/frame")
+			b.ReportMetric(float64(synops), "synops/frame")
+			b.ReportMetric(float64(updates), "updates/frame")
+			b.ReportMetric(float64(packets), "packets/frame")
 			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/frame")
 		})
 	}
-	// Silence: no current and no bias, so no neuron ever fires.
-	silent := *s.cv.Net
-	silent.Layers = append([]chip.Layer(nil), s.cv.Net.Layers...)
-	for i := range silent.Layers {
-		silent.Layers[i].Bias = make([]int64, len(silent.Layers[i].Bias))
-		silent.Layers[i].V0 = make([]int64, len(silent.Layers[i].V0))
-	}
-	prog, err := mapper.Partition(&silent, s.prog.Arch, 1, router.XY, router.PerCore)
+	silent, zero := dimmed(0)
+	prog, err := mapper.Partition(silent, s.prog.Arch, 1, router.XY, router.PerCore)
 	if err != nil {
 		b.Fatal(err)
 	}
-	zero := scaled(0)
 	for _, T := range []int{1000, 100000} {
 		b.Run(fmt.Sprintf("chip/silent/T=%d", T), func(b *testing.B) {
 			for b.Loop() {
@@ -178,9 +193,32 @@ func BenchmarkEventDriven(b *testing.B) {
 	}
 	b.Run("reference/silent/T=100", func(b *testing.B) {
 		for b.Loop() {
-			chip.Reference(&silent, zero, chip.Probe{Ticks: []int{100}})
+			chip.Reference(silent, zero, chip.Probe{Ticks: []int{100}})
 		}
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/100*1e9, "ns/tick")
 	})
-	_ = time.Second
+}
+
+// BenchmarkProgram maps yolo-lite-voc onto the fewest Loihi cores and reports the memory the
+// program holds (its tables, kernels and placement; the network's weights are the
+// converter's) and the time to build it.
+func BenchmarkProgram(b *testing.B) {
+	s := convertShared(b, "yolo-lite-voc", "loihi")
+	b.Run("yolo-lite-voc", func(b *testing.B) {
+		var grown uint64
+		for b.Loop() {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			prog, err := mapper.Partition(s.cv.Net, s.prog.Arch, 1, router.XY, router.PerCore)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			grown = after.HeapAlloc - before.HeapAlloc
+			runtime.KeepAlive(prog)
+		}
+		b.ReportMetric(float64(grown)/1e6, "MB/program")
+	})
 }
