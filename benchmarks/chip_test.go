@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -10,7 +9,6 @@ import (
 	"spikeyolo/mapper"
 	"spikeyolo/model/darknet"
 	"spikeyolo/model/darknetref"
-	"spikeyolo/model/preprocess"
 	"spikeyolo/router"
 )
 
@@ -36,28 +34,15 @@ func convertShared(b *testing.B, name, archName string) spiking {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cal, err := mapper.NewCalibrator(net, len(darknetref.Images), 99.9)
+	inputs, err := darknetref.SampleInputs(dir, net.Input.W, net.Input.H)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var dog []float32
-	for _, img := range darknetref.Images {
-		im, err := preprocess.Load(filepath.Join(dir, "images", img+".jpg"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		in := im.Resize(net.Input.W, net.Input.H).Data
-		if img == "dog" {
-			dog = in
-		}
-		if err := cal.Add(in); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c, err := cal.Finish()
+	c, err := mapper.Calibrate(net, len(inputs), 99.9, func(i int) ([]float32, error) { return inputs[i], nil })
 	if err != nil {
 		b.Fatal(err)
 	}
+	dog := inputs[0]
 	arch, err := chip.Preset(archName)
 	if err != nil {
 		b.Fatal(err)

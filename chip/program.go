@@ -36,7 +36,7 @@ type Program struct {
 	Cores     []CoreSpec
 	Grids     []Grid // per layer
 
-	first     []int // per layer: its first core
+	first     []int   // per layer: its first core
 	coreLayer []int32 // per core: its layer
 	fanout    [][]fanout
 	kernels   [][]*core.Kernel // per layer, per input

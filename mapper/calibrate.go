@@ -126,3 +126,22 @@ func (c *Calibrator) Finish() (*Calibration, error) {
 	}
 	return cal, nil
 }
+
+// Calibrate calibrates net on n inputs at the given percentile; input(i) returns the i-th,
+// of the network's input shape (CHW). An error from input stops it.
+func Calibrate(net *model.Network, n int, percentile float64, input func(i int) ([]float32, error)) (*Calibration, error) {
+	c, err := NewCalibrator(net, n, percentile)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		in, err := input(i)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Add(in); err != nil {
+			return nil, err
+		}
+	}
+	return c.Finish()
+}

@@ -3,7 +3,6 @@ package mapper_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -40,23 +39,15 @@ func TestChipEqualsReferenceOnRealModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var dog []float32
-			cal, _ := mapper.NewCalibrator(net, len(darknetref.Images), 99.9)
-			for _, img := range darknetref.Images {
-				im, err := preprocess.Load(filepath.Join(dir, "images", img+".jpg"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				in := im.Resize(net.Input.W, net.Input.H).Data
-				if img == "dog" {
-					dog = in
-				}
-				cal.Add(in)
-			}
-			c, err := cal.Finish()
+			inputs, err := darknetref.SampleInputs(dir, net.Input.W, net.Input.H)
 			if err != nil {
 				t.Fatal(err)
 			}
+			c, err := mapper.Calibrate(net, len(inputs), 99.9, func(i int) ([]float32, error) { return inputs[i], nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			dog := inputs[0]
 			opt := mapper.DefaultOptions()
 			opt.WeightBits = arch.WeightBits
 			cv, err := mapper.Convert(net, c, opt)

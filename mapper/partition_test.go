@@ -14,7 +14,7 @@ import (
 func TestTile(t *testing.T) {
 	for _, c := range []struct {
 		c, h, w, positions int
-		want              chip.Grid
+		want               chip.Grid
 	}{
 		{16, 224, 224, 64, chip.Grid{Channels: 16, Rows: 8, Cols: 8}},
 		{32, 112, 112, 32, chip.Grid{Channels: 32, Rows: 5, Cols: 6}},

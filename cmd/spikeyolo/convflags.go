@@ -101,20 +101,16 @@ func (c *convFlags) calibration(m *loadedModel, mode preprocess.Mode) (*mapper.C
 	if err != nil {
 		return nil, err
 	}
-	cal, err := mapper.NewCalibrator(m.net, len(files), c.percentile)
-	if err != nil {
-		return nil, usagef("%v", err)
+	if !(c.percentile > 0 && c.percentile <= 100) {
+		return nil, usagef("--percentile %v: want 0 < p <= 100", c.percentile)
 	}
-	for _, f := range files {
-		im, err := preprocess.Load(f)
+	return mapper.Calibrate(m.net, len(files), c.percentile, func(i int) ([]float32, error) {
+		im, err := preprocess.Load(files[i])
 		if err != nil {
 			return nil, err
 		}
-		if err := cal.Add(im.Fit(m.net.Input.W, m.net.Input.H, mode).Data); err != nil {
-			return nil, err
-		}
-	}
-	return cal.Finish()
+		return im.Fit(m.net.Input.W, m.net.Input.H, mode).Data, nil
+	})
 }
 
 // imageFiles expands folders into their JPEG and PNG files, sorted by name.

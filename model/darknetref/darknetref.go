@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"spikeyolo/model/preprocess"
 )
 
 // Model names a trained detector of the test data.
@@ -37,7 +39,8 @@ func Models(dir string) []Model {
 	}
 }
 
-// Images are the names of the sample images (images/<name>.jpg, reference/decoded/<name>.decoded.png).
+// Images are the names of the sample images (images/<name>.jpg, reference/decoded/<name>.decoded.png);
+// dog comes first.
 var Images = []string{"dog", "eagle", "giraffe", "horses", "kite", "person", "scream"}
 
 // Find returns the data folder: $SPIKEYOLO_DATA, or shared/data in the working directory or
@@ -168,4 +171,18 @@ func eachLine(path string, fn func(line string, n int) error) error {
 		}
 	}
 	return sc.Err()
+}
+
+// SampleInputs loads the sample images (images/<name>.jpg, in the order of Images) resized
+// to w×h by darknet's plain resize: network inputs.
+func SampleInputs(dir string, w, h int) ([][]float32, error) {
+	var inputs [][]float32
+	for _, name := range Images {
+		im, err := preprocess.Load(filepath.Join(dir, "images", name+".jpg"))
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, im.Resize(w, h).Data)
+	}
+	return inputs, nil
 }

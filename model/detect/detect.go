@@ -50,59 +50,50 @@ func Heads(net *model.Network, outs [][]float32, thresh float32) []Detection {
 // Region decodes the output (after activation) of a [region] head of shape s, as darknet's
 // get_region_detections: box = ((col + x)/W, (row + y)/H, e^w·anchor_w/W, e^h·anchor_h/H).
 func Region(r *model.Region, s model.Shape, out []float32, thresh float32) []Detection {
-	hw := s.H * s.W
-	per := (r.Coords + 1 + r.Classes) * hw
-	var dets []Detection
-	for cell := 0; cell < hw; cell++ {
-		row, col := cell/s.W, cell%s.W
-		for a := 0; a < r.Num; a++ {
-			at := func(entry int) float32 { return out[a*per+entry*hw+cell] }
-			obj := at(r.Coords)
-			if !(obj > thresh) {
-				continue
-			}
-			d := Detection{Objectness: obj, Prob: make([]float32, r.Classes)}
-			d.Box = Box{
-				X: (float32(col) + at(0)) / float32(s.W),
-				Y: (float32(row) + at(1)) / float32(s.H),
-				W: float32(math.Exp(float64(at(2))) * float64(r.Anchors[2*a]) / float64(s.W)),
-				H: float32(math.Exp(float64(at(3))) * float64(r.Anchors[2*a+1]) / float64(s.H)),
-			}
-			for c := range d.Prob {
-				if p := obj * at(r.Coords+1+c); p > thresh {
-					d.Prob[c] = p
-				}
-			}
-			dets = append(dets, d)
-		}
+	anchors := make([][2]float32, r.Num)
+	for a := range anchors {
+		anchors[a] = [2]float32{r.Anchors[2*a], r.Anchors[2*a+1]}
 	}
-	return dets
+	// Anchors are in grid cells: relative sizes divide by the grid.
+	return decode(out, s, anchors, r.Coords, r.Classes, float64(s.W), float64(s.H), thresh)
 }
 
 // Yolo decodes the output (after activation) of a [yolo] head of shape s for a network input
 // of shape in, as darknet's get_yolo_detections: box = ((col + x)/W, (row + y)/H,
 // e^w·anchor_w/in.W, e^h·anchor_h/in.H), anchors in input pixels.
 func Yolo(y *model.Yolo, s model.Shape, out []float32, in model.Shape, thresh float32) []Detection {
+	anchors := make([][2]float32, len(y.Mask))
+	for a, m := range y.Mask {
+		anchors[a] = [2]float32{y.Anchors[2*m], y.Anchors[2*m+1]}
+	}
+	return decode(out, s, anchors, 4, y.Classes, float64(in.W), float64(in.H), thresh)
+}
+
+// decode reads a head's output: for each cell and anchor a, entries x, y, w, h, then the
+// objectness (entry obj), then the class scores, each an H×W plane. Box sizes are
+// e^w·anchor/sizeW and e^h·anchor/sizeH. Detections are kept where the objectness is above
+// thresh, their class probabilities where objectness × score is.
+func decode(out []float32, s model.Shape, anchors [][2]float32, obj, classes int, sizeW, sizeH float64, thresh float32) []Detection {
 	hw := s.H * s.W
-	per := (5 + y.Classes) * hw
+	per := (obj + 1 + classes) * hw
 	var dets []Detection
 	for cell := 0; cell < hw; cell++ {
 		row, col := cell/s.W, cell%s.W
-		for a, m := range y.Mask {
+		for a, anchor := range anchors {
 			at := func(entry int) float32 { return out[a*per+entry*hw+cell] }
-			obj := at(4)
-			if !(obj > thresh) {
+			objectness := at(obj)
+			if !(objectness > thresh) {
 				continue
 			}
-			d := Detection{Objectness: obj, Prob: make([]float32, y.Classes)}
+			d := Detection{Objectness: objectness, Prob: make([]float32, classes)}
 			d.Box = Box{
 				X: (float32(col) + at(0)) / float32(s.W),
 				Y: (float32(row) + at(1)) / float32(s.H),
-				W: float32(math.Exp(float64(at(2))) * float64(y.Anchors[2*m]) / float64(in.W)),
-				H: float32(math.Exp(float64(at(3))) * float64(y.Anchors[2*m+1]) / float64(in.H)),
+				W: float32(math.Exp(float64(at(2))) * float64(anchor[0]) / sizeW),
+				H: float32(math.Exp(float64(at(3))) * float64(anchor[1]) / sizeH),
 			}
 			for c := range d.Prob {
-				if p := obj * at(5+c); p > thresh {
+				if p := objectness * at(obj+1+c); p > thresh {
 					d.Prob[c] = p
 				}
 			}
