@@ -69,13 +69,27 @@ func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, err
 	isOutput := map[int]bool{}
 	for _, h := range net.Heads() {
 		in := net.Layers[h].Inputs[0]
-		if _, ok := net.Layers[in].Op.(*model.Conv); !ok || in < 0 {
-			return nil, fmt.Errorf("mapper: head %d reads layer %d, not a convolution", h, in)
+		if in < 0 {
+			return nil, fmt.Errorf("mapper: head %d reads the network input, not a convolution", h)
+		}
+		if _, ok := net.Layers[in].Op.(*model.Conv); !ok {
+			return nil, fmt.Errorf("mapper: head %d reads layer %d (%s), not a convolution", h, in, net.Layers[in].Op.Kind())
 		}
 		isOutput[in] = true
 	}
 	if len(isOutput) == 0 {
 		return nil, fmt.Errorf("mapper: the network has no [region] or [yolo] head")
+	}
+	for i, l := range net.Layers {
+		switch l.Op.(type) {
+		case *model.Region, *model.Yolo:
+			continue
+		}
+		for _, in := range l.Inputs {
+			if in >= 0 && isOutput[in] {
+				return nil, fmt.Errorf("mapper: layer %d (%s) reads layer %d, which feeds a head and does not spike: not supported", i, l.Op.Kind(), in)
+			}
+		}
 	}
 	image := view{segs: []segment{{-1, 0, net.Input.C, 1, 0}}, lambda: ones(net.Input.C)}
 	views := make([]view, len(net.Layers))

@@ -382,3 +382,22 @@ func TestCalibrationFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertRejects: networks the converter cannot carry give an error, not a wrong network.
+func TestConvertRejects(t *testing.T) {
+	for name, cfg := range map[string]string{
+		"no head": "[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nfilters=2\nsize=1\nactivation=leaky\n",
+		"head output read again": "[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nfilters=6\nsize=1\nactivation=linear\n" +
+			"[region]\nanchors=1,1\nclasses=1\nnum=1\n[route]\nlayers=0\n[convolutional]\nfilters=6\nsize=1\nactivation=linear\n[region]\nanchors=1,1\nclasses=1\nnum=1\n",
+		"logistic hidden layer": "[net]\nwidth=4\nheight=4\nchannels=1\n[convolutional]\nfilters=2\nsize=1\nactivation=logistic\n" +
+			"[convolutional]\nfilters=6\nsize=1\nactivation=linear\n[region]\nanchors=1,1\nclasses=1\nnum=1\n",
+	} {
+		net, err := darknet.ParseConfig(strings.NewReader(cfg), "x.cfg")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := Convert(net, uniformCalibration(net, 1), DefaultOptions()); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
