@@ -125,17 +125,6 @@ func (n *Network) validateLayer(i int) error {
 	return nil
 }
 
-// Outputs are the indices of the accumulator layers.
-func (n *Network) Outputs() []int {
-	var out []int
-	for i, l := range n.Layers {
-		if l.Kind == core.Accumulator {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
 // Neurons is the total number of neurons.
 func (n *Network) Neurons() int {
 	total := 0

@@ -38,7 +38,7 @@ type spike struct {
 type refLayer struct {
 	v          []int64 // membranes (not MaxPool)
 	count      []int64 // every neuron's net spike count (not Accumulator)
-	counts     []int64 // MaxPool: net input count of every position of the virtual input map
+	inputs     []int64 // MaxPool: net input count of every position of the virtual input map
 	now        []int64 // MaxPool with PoolFirstMax: input spikes of this tick per position
 	prev, cur  []spike // spikes fired in the previous and the current tick
 	spikes     int64
@@ -71,9 +71,9 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 		if l.Kind == core.MaxPool {
 			s := &l.Inputs[0].Synapses
 			st.hv, st.wv = s.Src.H*s.Upsample, s.Src.W*s.Upsample
-			st.counts = make([]int64, l.Shape.C*st.hv*st.wv)
+			st.inputs = make([]int64, l.Shape.C*st.hv*st.wv)
 			if l.Pool == core.PoolFirstMax {
-				st.now = make([]int64, len(st.counts))
+				st.now = make([]int64, len(st.inputs))
 			}
 			continue
 		}
@@ -140,7 +140,7 @@ func refDeliver(net *Network, state []refLayer, i int) {
 			for i := 0; i < s.Upsample; i++ {
 				for j := 0; j < s.Upsample; j++ {
 					k := (vc*st.hv+y*s.Upsample+i)*st.wv + x*s.Upsample + j
-					st.counts[k] += sp.n
+					st.inputs[k] += sp.n
 					if st.now != nil {
 						st.now[k] += sp.n
 					}
@@ -196,7 +196,7 @@ func refPool(l *Layer, st *refLayer) {
 	hw := l.Shape.H * l.Shape.W
 	plane := st.hv * st.wv
 	for c := 0; c < l.Shape.C; c++ {
-		counts := st.counts[c*plane : (c+1)*plane]
+		counts := st.inputs[c*plane : (c+1)*plane]
 		var now []int64
 		if st.now != nil {
 			now = st.now[c*plane : (c+1)*plane]

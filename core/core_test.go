@@ -103,6 +103,9 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 	}
 }
 
+// Whole is the box of a whole map of shape s.
+func Whole(s Shape) Box { return Box{0, s.C, 0, s.H, 0, s.W} }
+
 // countTargets counts, by brute force, the targets of channel c's taps inside box b: one
 // synaptic operation each.
 func countTargets(s *Synapses, c int, taps []Tap, b Box) int {

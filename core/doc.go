@@ -30,9 +30,6 @@ func (s Shape) Index(c, y, x int) int { return (c*s.H+y)*s.W + x }
 // which share a position, are contiguous.
 type Box struct{ C0, C1, Y0, Y1, X0, X1 int }
 
-// Whole is the box of a whole map of shape s.
-func Whole(s Shape) Box { return Box{0, s.C, 0, s.H, 0, s.W} }
-
 // Size is the number of neurons of the box.
 func (b Box) Size() int { return (b.C1 - b.C0) * (b.Y1 - b.Y0) * (b.X1 - b.X0) }
 

@@ -20,14 +20,6 @@ type Topology struct {
 	ChipsX, ChipsY               int
 }
 
-// Validate checks that every dimension is positive.
-func (t Topology) Validate() error {
-	if t.TilesX < 1 || t.TilesY < 1 || t.CoresPerTile < 1 || t.ChipsX < 1 || t.ChipsY < 1 {
-		return fmt.Errorf("topology %+v: every dimension must be at least 1", t)
-	}
-	return nil
-}
-
 // CoresPerChip is TilesX·TilesY·CoresPerTile.
 func (t Topology) CoresPerChip() int { return t.TilesX * t.TilesY * t.CoresPerTile }
 
