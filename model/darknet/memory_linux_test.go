@@ -32,6 +32,9 @@ func TestParseConfigHugeAllocation(t *testing.T) {
 		}
 		os.Exit(0)
 	}
+	if raceEnabled {
+		t.Skip("the race detector's runtime needs more than the 1 GB address-space limit; run without -race")
+	}
 	tests := []struct{ name, cfg string }{
 		// Control: an ordinary error in the same setting.
 		{"control", "[net]\n"},
