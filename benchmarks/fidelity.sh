@@ -20,14 +20,14 @@ long=32,64,128,256,512,1024,2048
 runs=(
   "ours        yolo-lite-voc          16 $long"
   "paper       yolo-lite-voc          16 $long $paper"
-  "ours        yolo-fastest-1.1-coco  16 32,64,128,256,512,1024"
+  "ours        yolo-fastest-1.1-coco  16 32,64,128,256,512"
+  "paper-layer yolo-lite-voc          16 64,128,256,512,1024 $paper --norm layer"
+  "paper-if    yolo-lite-voc          16 64,128,256,512,1024 $paper --neuron if"
   "paper       yolo-fastest-1.1-coco  16 32,64,128,256,512,1024 $paper"
-  "paper-layer yolo-lite-voc          16 64,128,256,512,1024,2048 $paper --norm layer"
-  "paper-if    yolo-lite-voc          16 64,128,256,512,1024,2048 $paper --neuron if"
-  "ours-8bit   yolo-lite-voc          8  32,64,128,256,512,1024"
+  "ours-8bit   yolo-lite-voc          8  32,64,128,256,512"
   "ours        yolo-lite-voc-bn       16 $long"
   "paper       yolo-lite-voc-bn       16 $long $paper"
-  "ours-8bit   yolo-fastest-1.1-coco  8  64,128,256,512,1024"
+  "ours-8bit   yolo-fastest-1.1-coco  8  64,128,256,512"
 )
 declare -A files=(
   [yolo-lite-voc]="yolo-lite-voc/tiny-yolov2-trial3-noBatch"

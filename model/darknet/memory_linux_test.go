@@ -17,11 +17,11 @@ import (
 // TestParseConfigHugeAllocation: ParseConfig allocates every convolution's parameters (and
 // every yolo mask) as it reads the cfg. A cfg whose numbers ask for more memory than there
 // is must give an error, not the runtime's fatal "out of memory", which recover cannot catch
-// and which kills the program. Each cfg is parsed in a child process limited to 1 GB of
+// and which kills the program. Each cfg is parsed in a child process limited to 8 GB of
 // address space, so that a failure here cannot take the test binary, or the machine, down.
 func TestParseConfigHugeAllocation(t *testing.T) {
 	if cfg, ok := os.LookupEnv("DARKNET_TEST_CHILD_CFG"); ok {
-		lim := syscall.Rlimit{Cur: 1 << 30, Max: 1 << 30}
+		lim := syscall.Rlimit{Cur: 8 << 30, Max: 8 << 30}
 		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
 			os.Stdout.WriteString("setrlimit: " + err.Error() + "\n")
 			os.Exit(4)
@@ -33,7 +33,7 @@ func TestParseConfigHugeAllocation(t *testing.T) {
 		os.Exit(0)
 	}
 	if raceEnabled {
-		t.Skip("the race detector's runtime needs more than the 1 GB address-space limit; run without -race")
+		t.Skip("the race detector's runtime needs more than the 8 GB address-space limit; run without -race")
 	}
 	tests := []struct{ name, cfg string }{
 		// Control: an ordinary error in the same setting.
