@@ -153,8 +153,12 @@ func ones(n int) []float64 {
 	return v
 }
 
-// factors returns layer i's normalization factors by the options.
-func (cv *Converted) factors(i int, cal *Calibration) ([]float64, error) {
+// factors returns layer i's normalization factors by the options. The positive statistic
+// (Spiking-YOLO's) applies only to rectifying layers, act leaky or relu, the only kind the
+// paper converts; a linear layer's symmetric neurons carry both signs alike, so it is always
+// normalized by |a|, which otherwise clips its negative side (measured on Yolo-Fastest's
+// linear projections: see benchmarks/RESULTS.md).
+func (cv *Converted) factors(i int, act model.Activation, cal *Calibration) ([]float64, error) {
 	if cal == nil {
 		return nil, fmt.Errorf("no calibration")
 	}
@@ -163,7 +167,7 @@ func (cv *Converted) factors(i int, cal *Calibration) ([]float64, error) {
 		return nil, fmt.Errorf("the calibration has no statistics for this layer")
 	}
 	src := st.Abs
-	if cv.Options.Stat == StatPositive {
+	if cv.Options.Stat == StatPositive && (act == model.Leaky || act == model.ReLU) {
 		src = st.Positive
 	}
 	if len(src) != cv.Float.Layers[i].Out.C {

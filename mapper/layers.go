@@ -40,7 +40,7 @@ func (cv *Converted) conv(i int, c *model.Conv, in view, cal *Calibration, outpu
 	lambda := ones(c.Filters)
 	if !output {
 		var err error
-		if lambda, err = cv.factors(i, cal); err != nil {
+		if lambda, err = cv.factors(i, c.Act, cal); err != nil {
 			return view{}, err
 		}
 	}
@@ -127,7 +127,7 @@ func (cv *Converted) analogLayer(i int, c *model.Conv, norm [][]float64) []int64
 // shortcut converts shortcut layer i, the sum of views a and b: neurons with two one-to-one
 // inputs whose weights bring both to the layer's own scale.
 func (cv *Converted) shortcut(i int, s *model.Shortcut, a, b view, cal *Calibration) (view, error) {
-	lambda, err := cv.factors(i, cal)
+	lambda, err := cv.factors(i, s.Act, cal)
 	if err != nil {
 		return view{}, err
 	}

@@ -401,3 +401,52 @@ func TestConvertRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestPositiveStatisticOnlyForRectifiers: Spiking-YOLO's statistic (the positive
+// activation) sets the factors of leaky and relu layers; linear layers, whose neurons are
+// symmetric, keep |a| under every option, as do all layers under the default.
+func TestPositiveStatisticOnlyForRectifiers(t *testing.T) {
+	net := randomDetector(t, 3)
+	cal := uniformCalibration(net, 1)
+	for i, st := range cal.Layers {
+		abs := make([]float32, len(st.Abs))
+		for k := range abs {
+			abs[k] = 3
+		}
+		cal.Layers[i] = ChannelStats{Positive: st.Positive, Abs: abs}
+	}
+	for _, opt := range []Options{PaperOptions(), DefaultOptions()} {
+		cv, err := Convert(net, cal, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := map[model.Activation]bool{}
+		for i, l := range net.Layers {
+			var act model.Activation
+			switch op := l.Op.(type) {
+			case *model.Conv:
+				act = op.Act
+			case *model.Shortcut:
+				act = op.Act
+			default:
+				continue
+			}
+			if _, isOut := cv.outputs[i]; isOut {
+				continue
+			}
+			want := 3.0
+			if opt.Stat == StatPositive && (act == model.Leaky || act == model.ReLU) {
+				want = 1
+			}
+			for c, got := range cv.Lambda[i] {
+				if got != want {
+					t.Fatalf("%v: layer %d (%v) channel %d: factor %v, want %v", opt.Stat, i, act, c, got, want)
+				}
+			}
+			checked[act] = true
+		}
+		if !checked[model.Leaky] || !checked[model.Linear] {
+			t.Fatalf("the tiny detector should have leaky and linear hidden layers, has %v", checked)
+		}
+	}
+}

@@ -21,7 +21,7 @@ type Stat uint8
 
 const (
 	StatAbs      Stat = iota // the magnitude |a|: covers the negative side a signed neuron carries
-	StatPositive             // the activation a itself, as Spiking-YOLO
+	StatPositive             // the activation a itself, as Spiking-YOLO, for leaky and relu layers (linear ones keep |a|)
 )
 
 func (s Stat) String() string { return [...]string{"abs", "positive"}[s] }

@@ -36,7 +36,7 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.calib, "calib", nil, "calibration images (files or folders, comma-separated) or a calibration `FILE`.json (default: the embedded model's own)")
 	fs.Float64Var(&c.percentile, "percentile", 99.9, "percentile of each neuron's activations over the calibration images")
 	fs.StringVar(&c.norm, "norm", d.Norm.String(), "normalization factors: channel (one per channel) or layer (one per layer)")
-	fs.StringVar(&c.stat, "norm-stat", d.Stat.String(), "statistic normalized: abs (|activation|) or positive (the activation, as Spiking-YOLO)")
+	fs.StringVar(&c.stat, "norm-stat", d.Stat.String(), "statistic normalized: abs (|activation|) or positive (the activation of leaky and relu layers, as Spiking-YOLO; linear layers always use abs)")
 	fs.StringVar(&c.neuron, "neuron", d.Neuron.String(), "neuron for leaky layers: ibt (signed, imbalanced threshold) or if (no negative spikes)")
 	fs.StringVar(&c.init, "init", d.Init.String(), "initial membrane: zero or half (of the threshold)")
 	fs.StringVar(&c.pool, "pool", d.Pool.String(), "spiking max-pool: exact (count = max of the inputs' counts) or firmax (the paper's rule)")
