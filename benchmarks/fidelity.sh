@@ -25,8 +25,8 @@ runs=(
   "paper-if    yolo-lite-voc          16 64,128,256,512,1024 $paper --neuron if"
   "paper       yolo-fastest-1.1-coco  16 32,64,128,256,512,1024 $paper"
   "ours-8bit   yolo-lite-voc          8  32,64,128,256,512"
-  "ours        yolo-lite-voc-bn       16 32,64,128,256,512"
-  "paper       yolo-lite-voc-bn       16 32,64,128,256,512 $paper"
+  "ours        yolo-lite-voc-bn       16 32,64,128,256"
+  "paper       yolo-lite-voc-bn       16 32,64,128,256 $paper"
   "ours-8bit   yolo-fastest-1.1-coco  8  64,128,256,512"
 )
 declare -A files=(
