@@ -157,7 +157,8 @@ func ones(n int) []float64 {
 // (Spiking-YOLO's) applies only to rectifying layers, act leaky or relu, the only kind the
 // paper converts; a linear layer's symmetric neurons carry both signs alike, so it is always
 // normalized by |a|, which otherwise clips its negative side (measured on Yolo-Fastest's
-// linear projections: see benchmarks/RESULTS.md).
+// linear projections: see benchmarks/RESULTS.md). Under the positive statistic a channel
+// with no positive activation, whose statistic the paper leaves undefined, takes |a|.
 func (cv *Converted) factors(i int, act model.Activation, cal *Calibration) ([]float64, error) {
 	if cal == nil {
 		return nil, fmt.Errorf("no calibration")
@@ -167,7 +168,8 @@ func (cv *Converted) factors(i int, act model.Activation, cal *Calibration) ([]f
 		return nil, fmt.Errorf("the calibration has no statistics for this layer")
 	}
 	src := st.Abs
-	if cv.Options.Stat == StatPositive && (act == model.Leaky || act == model.ReLU) {
+	positive := cv.Options.Stat == StatPositive && (act == model.Leaky || act == model.ReLU)
+	if positive {
 		src = st.Positive
 	}
 	if len(src) != cv.Float.Layers[i].Out.C {
@@ -187,6 +189,11 @@ func (cv *Converted) factors(i int, act model.Activation, cal *Calibration) ([]f
 			lambda[c] = layerMax
 		case float64(x) > 1e-6*layerMax:
 			lambda[c] = float64(x)
+		case positive && float64(st.Abs[c]) > 1e-6*layerMax:
+			// No positive activations: a leaky channel still carries its negative side, and
+			// the layer's factor would make its rare negative spikes weigh many thresholds
+			// downstream (measured on Yolo-Fastest: see benchmarks/RESULTS.md).
+			lambda[c] = float64(st.Abs[c])
 		default: // a channel that never activates: any factor works; the layer's keeps weights small
 			lambda[c] = layerMax
 		}

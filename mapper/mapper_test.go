@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -448,5 +449,45 @@ func TestPositiveStatisticOnlyForRectifiers(t *testing.T) {
 		if !checked[model.Leaky] || !checked[model.Linear] {
 			t.Fatalf("the tiny detector should have leaky and linear hidden layers, has %v", checked)
 		}
+	}
+}
+
+// TestPositiveStatisticOfNegativeChannels: under the positive statistic, a leaky channel
+// whose activations are never positive is normalized by its |a| statistic, not by the
+// layer's largest factor, which would make each of its negative spikes weigh many
+// thresholds downstream; relu channels and the other channels are unaffected.
+func TestPositiveStatisticOfNegativeChannels(t *testing.T) {
+	net := randomDetector(t, 3)
+	cal := uniformCalibration(net, 1)
+	const abs = 0.25
+	for i, st := range cal.Layers {
+		pos := slices.Clone(st.Positive)
+		pos[0] = -0.5 // channel 0 never activates positively
+		absStat := slices.Clone(st.Abs)
+		absStat[0] = abs
+		cal.Layers[i] = ChannelStats{Positive: pos, Abs: absStat}
+	}
+	cv, err := Convert(net, cal, PaperOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := false
+	for i, l := range net.Layers {
+		op, ok := l.Op.(*model.Conv)
+		if _, isOut := cv.outputs[i]; !ok || isOut || op.Act != model.Leaky {
+			continue
+		}
+		if got := cv.Lambda[i][0]; got != abs {
+			t.Errorf("layer %d channel 0 (no positive activation): factor %v, want its |a| statistic %v", i, got, abs)
+		}
+		for c, got := range cv.Lambda[i][1:] {
+			if got != 1 {
+				t.Errorf("layer %d channel %d: factor %v, want 1", i, c+1, got)
+			}
+		}
+		checked = true
+	}
+	if !checked {
+		t.Fatal("the tiny detector should have leaky hidden convolutions")
 	}
 }
