@@ -47,6 +47,14 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.warmup, "warmup", d.Warmup, "fraction of the ticks the read-out skips at the start")
 }
 
+// weightBitsFromArch documents, for commands that run on an architecture, that
+// --weight-bits defaults to the architecture's; they apply it when the flag is not set.
+func (c *convFlags) weightBitsFromArch(fs *pflag.FlagSet) {
+	f := fs.Lookup("weight-bits")
+	f.DefValue = "0" // pflag prints no default for a zero value: the usage says it
+	f.Usage += " (default: the architecture's, 8 on loihi)"
+}
+
 func (c *convFlags) options() (mapper.Options, error) {
 	o := mapper.Options{WeightBits: c.weightBits, MaxSpikes: c.maxSpikes, Undo: c.undo, UndoMargin: c.undoMargin, Warmup: c.warmup}
 	var err error

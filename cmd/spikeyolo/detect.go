@@ -44,6 +44,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
 	o.conv.register(fs)
+	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

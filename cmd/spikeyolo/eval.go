@@ -25,6 +25,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			"Calibrate on other images than these.", stdout)
 	mf.register(fs)
 	cf.register(fs)
+	cf.weightBitsFromArch(fs)
 	hw.register(fs)
 	fs.StringVar(&engine, "engine", "reference", "spiking engine: reference (dense, fastest for many images) or chip (event-driven); the results are identical")
 	fs.StringVar(&ticks, "timesteps", "32,64,128,256,512", "checkpoints: ticks at which to measure, comma-separated")

@@ -98,11 +98,11 @@ func newFlags(c, args, about string, stdout io.Writer) *pflag.FlagSet {
 	return fs
 }
 
-// parse parses args; --help prints the usage and returns pflag.ErrHelp.
+// parse parses args; --help prints the usage (pflag calls fs.Usage) and returns
+// pflag.ErrHelp.
 func parse(fs *pflag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
-		fs.Usage()
 		return err
 	}
 	if err != nil {

@@ -155,8 +155,25 @@ func TestInspect(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"detect", "--help"}, {"inspect", "-h"}, {"help"}} {
 		code, out, _ := runCLI(t, args...)
-		if code != 0 || !strings.Contains(out, "Usage:") {
-			t.Errorf("%v: exit %d, output %q", args, code, out)
+		if code != 0 || strings.Count(out, "Usage:") != 1 {
+			t.Errorf("%v: exit %d, output %q, want the usage once", args, code, out)
+		}
+	}
+	// Commands that run on an architecture take its weight bits unless told otherwise.
+	for _, cmd := range []string{"detect", "eval", "convert"} {
+		_, out, _ := runCLI(t, cmd, "--help")
+		want := "(default: the architecture's"
+		if cmd == "convert" {
+			want = "(default 16)"
+		}
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "--weight-bits") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, want) {
+			t.Errorf("%s --help: weight bits %q, want %q", cmd, line, want)
 		}
 	}
 }
