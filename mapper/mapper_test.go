@@ -491,3 +491,54 @@ func TestPositiveStatisticOfNegativeChannels(t *testing.T) {
 		t.Fatal("the tiny detector should have leaky hidden convolutions")
 	}
 }
+
+// TestDecodeCounts checks per-layer decoding by hand on the identity network with factor 2
+// (threshold theta = 32767, 16-bit weights): inputs 0.5, -1 and 0.6 are currents
+// round(x/2·theta) = 8192, -16384 and 9830 per tick. After 10 ticks the symmetric neurons
+// (one spike per tick, no undo) have net counts floor(10·8192/theta) = 2, -5 (a negative
+// spike every second tick) and floor(10·9830/theta) = 2, decoded as count·2/10. With a
+// warm-up of half the ticks, 64 ticks decode the counts' growth from tick 32: 8, -16 and
+// floor(64·9830/theta) - floor(32·9830/theta) = 19 - 9 = 10, times 2/32.
+func TestDecodeCounts(t *testing.T) {
+	net := identityNet(t, 3)
+	input := []float32{0.5, -1, 0.6}
+	for _, c := range []struct {
+		warmup float64
+		T      int
+		want   []float32
+	}{
+		{0, 10, []float32{0.4, -1.0, 0.4}},
+		{0.5, 64, []float32{0.5, -1.0, 0.625}},
+	} {
+		opt := DefaultOptions()
+		opt.MaxSpikes, opt.Undo, opt.Warmup = 1, false, c.warmup
+		cv, err := Convert(net, uniformCalibration(net, 2), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps, err := chip.Reference(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks([]int{c.T}), Counts: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cv.DecodeCounts(snaps, c.T, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range got {
+			if math.Abs(float64(got[k]-c.want[k])) > 1e-6 {
+				t.Errorf("warm-up %v, %d ticks: decoded %v, want %v", c.warmup, c.T, got, c.want)
+				break
+			}
+		}
+		if _, err := cv.DecodeCounts(snaps, c.T, 1); err == nil || !strings.Contains(err.Error(), "does not spike") {
+			t.Errorf("decoding the counts of an accumulator: error %v", err)
+		}
+		noCounts, err := chip.Reference(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks([]int{c.T})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cv.DecodeCounts(noCounts, c.T, 0); err == nil || !strings.Contains(err.Error(), "lacks") {
+			t.Errorf("decoding snapshots without counts: error %v", err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"spikeyolo/chip"
+	"spikeyolo/core"
 	"spikeyolo/model"
 )
 
@@ -57,10 +58,51 @@ func (cv *Converted) SnapshotTicks(checkpoints []int) []int {
 // the read-out window, per tick the layer integrated in it, times the read-out scale, through
 // the layer's activation. A layer deeper than the window is long reads as zeros.
 func (cv *Converted) Decode(snaps []chip.Snapshot, T int) (map[int][]float32, error) {
-	find := func(tick int) (*chip.Snapshot, error) {
+	out := map[int][]float32{}
+	for mi, li := range cv.outputs {
+		l := &cv.Net.Layers[li]
+		hw := l.Shape.H * l.Shape.W
+		vals, err := cv.decodeWindow(snaps, T, li, func(s *chip.Snapshot) []int64 { return s.Membranes[li] },
+			func(n int) float64 { return l.Readout[n/hw] })
+		if err != nil {
+			return nil, err
+		}
+		cv.Float.Layers[mi].Op.(*model.Conv).Act.Apply(vals)
+		out[mi] = vals
+	}
+	return out, nil
+}
+
+// DecodeCounts reads chip layer li's activations at checkpoint T from its neurons' net spike
+// counts, in the units of the model layer it implements (Source[li]): each count's growth
+// over the read-out window (as Decode), per tick, times the channel's normalization factor.
+// The snapshots must hold counts (chip.Probe.Counts); an accumulator has none (see Decode).
+func (cv *Converted) DecodeCounts(snaps []chip.Snapshot, T, li int) ([]float32, error) {
+	l := &cv.Net.Layers[li]
+	if l.Kind == core.Accumulator {
+		return nil, fmt.Errorf("mapper: chip layer %d (%s) does not spike: decode its membranes", li, l.Name)
+	}
+	lambda := cv.Lambda[cv.Source[li]]
+	hw := l.Shape.H * l.Shape.W
+	return cv.decodeWindow(snaps, T, li, func(s *chip.Snapshot) []int64 {
+		if s.Counts == nil {
+			return nil
+		}
+		return s.Counts[li]
+	}, func(n int) float64 { return lambda[n/hw] })
+}
+
+// decodeWindow returns, per neuron of chip layer li, the growth of state (membranes or
+// counts, from a snapshot) over the read-out window of checkpoint T, per tick the layer was
+// active in it, times scale(neuron).
+func (cv *Converted) decodeWindow(snaps []chip.Snapshot, T, li int, state func(*chip.Snapshot) []int64, scale func(n int) float64) ([]float32, error) {
+	find := func(tick int) ([]int64, error) {
 		for i := range snaps {
 			if snaps[i].Tick == tick {
-				return &snaps[i], nil
+				if v := state(&snaps[i]); v != nil {
+					return v, nil
+				}
+				return nil, fmt.Errorf("mapper: the snapshot at tick %d lacks layer %d's state", tick, li)
 			}
 		}
 		return nil, fmt.Errorf("mapper: no snapshot at tick %d", tick)
@@ -70,32 +112,24 @@ func (cv *Converted) Decode(snaps []chip.Snapshot, T int) (map[int][]float32, er
 		return nil, err
 	}
 	s := cv.WindowStart(T)
-	var start *chip.Snapshot
+	var start []int64
 	if s > 0 {
 		if start, err = find(s); err != nil {
 			return nil, err
 		}
 	}
-	out := map[int][]float32{}
-	for mi, li := range cv.outputs {
-		l := &cv.Net.Layers[li]
-		ticks := T - max(s, l.Onset)
-		vals := make([]float32, l.Shape.Size())
-		hw := l.Shape.H * l.Shape.W
-		for n := range vals {
-			if ticks <= 0 {
-				break
-			}
-			dv := end.Membranes[li][n]
-			if start != nil {
-				dv -= start.Membranes[li][n]
-			}
-			vals[n] = float32(float64(dv) * l.Readout[n/hw] / float64(ticks))
-		}
-		cv.Float.Layers[mi].Op.(*model.Conv).Act.Apply(vals)
-		out[mi] = vals
+	ticks := T - max(s, cv.Net.Layers[li].Onset)
+	vals := make([]float32, len(end))
+	if ticks <= 0 {
+		return vals, nil
 	}
-	return out, nil
+	for n, x := range end {
+		if start != nil {
+			x -= start[n]
+		}
+		vals[n] = float32(float64(x) * scale(n) / float64(ticks))
+	}
+	return vals, nil
 }
 
 // HeadOutputs applies the detection heads to decoded output layers, giving a slice indexed

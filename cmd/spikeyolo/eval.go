@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"spikeyolo/chip"
+	"spikeyolo/mapper"
 	"spikeyolo/mapper/fidelity"
 	"spikeyolo/model/preprocess"
 )
@@ -17,7 +18,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var cf convFlags
 	var hw chipFlags
 	var ticks, resize, engine string
-	var jsonOut bool
+	var jsonOut, layers bool
 	fs := newFlags("eval", "[flags] IMAGE|FOLDER...",
 		"Measures how close the spiking network's detections come to the float network's on the images, at each\n"+
 			"checkpoint: fidelity mAP@0.5 (float detections >= 0.25 as ground truth, spiking ones >= 0.005 as\n"+
@@ -30,6 +31,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&engine, "engine", "reference", "spiking engine: reference (dense, fastest for many images) or chip (event-driven); the results are identical")
 	fs.StringVar(&ticks, "timesteps", "32,64,128,256,512", "checkpoints: ticks at which to measure, comma-separated")
 	fs.StringVar(&resize, "resize", "plain", "fit images to the network input: plain or letterbox")
+	fs.BoolVar(&layers, "layers", false, "also measure each chip layer's error (decoded spike counts against the float layer): where precision is lost; keeps every neuron's count per checkpoint in memory")
 	fs.BoolVar(&jsonOut, "json", false, "print one JSON object per checkpoint per line")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,6 +68,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := fidelity.DefaultConfig(checkpoints)
 	cfg.Mode = mode
+	cfg.Layers = layers
 	switch engine {
 	case "reference":
 	case "chip":
@@ -106,9 +109,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range points {
 		if jsonOut {
-			line, err := json.Marshal(map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": p.MAP,
+			obj := map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": p.MAP,
 				"rel_l2": p.RelL2, "spikes_per_frame": p.SpikesPerFrame, "synops_per_frame": p.SynopsPerFrame, "firing_rate": p.FiringRate,
-				"synops_per_mac": p.SynopsPerFrame / float64(macs), "options": cv.Options})
+				"synops_per_mac": p.SynopsPerFrame / float64(macs), "options": cv.Options}
+			if layers {
+				obj["layer_rel_l2"] = p.Layers // indexed by chip layer, as spikeyolo convert lists them
+			}
+			line, err := json.Marshal(obj)
 			if err != nil {
 				return err
 			}
@@ -117,7 +124,26 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %15.4g %12.4f %12.2f\n", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.SynopsPerFrame, p.FiringRate, p.SynopsPerFrame/float64(macs))
 	}
+	if layers && !jsonOut {
+		printLayerErrors(stdout, cv, points)
+	}
 	return nil
+}
+
+// printLayerErrors prints each chip layer's relative L2 error at every checkpoint.
+func printLayerErrors(w io.Writer, cv *mapper.Converted, points []fidelity.Point) {
+	fmt.Fprintf(w, "\nrel. L2 error of each chip layer's decoded activations\n%5s  %-26s %5s", "layer", "name", "onset")
+	for _, p := range points {
+		fmt.Fprintf(w, " %8s", fmt.Sprintf("T=%d", p.Ticks))
+	}
+	fmt.Fprintln(w)
+	for li, l := range cv.Net.Layers {
+		fmt.Fprintf(w, "%5d  %-26s %5d", li, l.Name, l.Onset)
+		for _, p := range points {
+			fmt.Fprintf(w, " %8.4f", p.Layers[li])
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // parseTicks reads an ascending comma-separated list of positive tick counts.

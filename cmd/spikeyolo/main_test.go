@@ -226,7 +226,7 @@ func TestEvalAndConvert(t *testing.T) {
 	dir := darknetref.Dir(t)
 	m := darknetref.Models(dir)[0]
 	model := []string{"--model", m.Cfg, "--weights", m.Weights, "--calib", filepath.Join(dir, "images")}
-	code, out, errOut := runCLI(t, append(append([]string{"eval", "--json", "--timesteps", "8,16"}, model...), filepath.Join(dir, "reference", "decoded", "dog.decoded.png"))...)
+	code, out, errOut := runCLI(t, append(append([]string{"eval", "--json", "--layers", "--timesteps", "8,16"}, model...), filepath.Join(dir, "reference", "decoded", "dog.decoded.png"))...)
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errOut)
 	}
@@ -241,6 +241,10 @@ func TestEvalAndConvert(t *testing.T) {
 		}
 		if p["timesteps"] != float64(8*(i+1)) || p["fidelity_map"] == nil || p["synops_per_frame"].(float64) <= 0 {
 			t.Errorf("eval line %d: %v", i, p)
+		}
+		// yolo-lite-voc is 12 chip layers; the last, the output, has the output's error.
+		if layers, ok := p["layer_rel_l2"].([]any); !ok || len(layers) != 12 || layers[11] != p["rel_l2"] {
+			t.Errorf("eval line %d: layer errors %v, want 12 ending with rel_l2 %v", i, p["layer_rel_l2"], p["rel_l2"])
 		}
 	}
 	code, out, errOut = runCLI(t, append([]string{"convert"}, model...)...)

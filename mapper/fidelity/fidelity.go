@@ -36,6 +36,9 @@ type Config struct {
 	Mode             preprocess.Mode
 	Workers          int // images run at once; 0: GOMAXPROCS
 	Engine           Engine
+	// Layers also measures every chip layer's error (Point.Layers). It keeps every neuron's
+	// spike count at each checkpoint, so it needs as much memory per image in flight.
+	Layers bool
 }
 
 // DefaultConfig measures at the given checkpoints with the thresholds and the
@@ -59,6 +62,10 @@ type Point struct {
 	SynopsPerFrame float64
 	FiringRate     float64 // spikes per spiking neuron per tick
 	Classes        int     // classes present in the ground truth
+	// Layers is, with Config.Layers, the relative L2 error of each chip layer's decoded
+	// activations (mapper.Converted.DecodeCounts; Decode for output layers) against the
+	// model layer it implements, over all images: where a conversion loses precision.
+	Layers []float64
 }
 
 // perImage is what one image contributes.
@@ -66,6 +73,8 @@ type perImage struct {
 	truth    []metrics.Object
 	preds    [][]metrics.Prediction // per checkpoint
 	num, den []float64              // per checkpoint: squared error and squared norm
+	layerNum [][]float64            // per checkpoint, per chip layer, with Config.Layers
+	layerDen [][]float64
 	spikes   []int64
 	synops   []int64
 	err      error
@@ -136,6 +145,16 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 			spikes, synops = spikes+r.spikes[k], synops+r.synops[k]
 		}
 		p := Point{Ticks: T, RelL2: math.Sqrt(num / den), Classes: len(present)}
+		if cfg.Layers {
+			p.Layers = make([]float64, len(cv.Net.Layers))
+			for li := range p.Layers {
+				var num, den float64
+				for _, r := range results {
+					num, den = num+r.layerNum[k][li], den+r.layerDen[k][li]
+				}
+				p.Layers[li] = math.Sqrt(num / den)
+			}
+		}
 		p.SpikesPerFrame = float64(spikes) / float64(len(images))
 		p.SynopsPerFrame = float64(synops) / float64(len(images))
 		p.FiringRate = p.SpikesPerFrame / float64(spiking) / float64(T)
@@ -153,7 +172,7 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 	for _, o := range detect.FromOutputs(net, floatOuts, im.W, im.H, cfg.Mode, cfg.GroundTruthScore, cfg.NMS) {
 		r.truth = append(r.truth, metrics.Object{Image: im.Name, Class: o.Class, Box: pixels(o.Box, im)})
 	}
-	snaps, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints)})
+	snaps, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers})
 	if err != nil {
 		r.err = err
 		return r
@@ -166,11 +185,26 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 		}
 		var num, den float64
 		for layer, v := range outs {
-			for k, x := range v {
-				d := float64(x) - float64(floatOuts[layer][k])
-				num += d * d
-				den += float64(floatOuts[layer][k]) * float64(floatOuts[layer][k])
+			n, d := sqErr(v, floatOuts[layer])
+			num, den = num+n, den+d
+		}
+		if cfg.Layers {
+			nums, dens := make([]float64, len(cv.Net.Layers)), make([]float64, len(cv.Net.Layers))
+			for li, l := range cv.Net.Layers {
+				mi := cv.Source[li]
+				v, ok := outs[mi]
+				if l.Kind != core.Accumulator {
+					if v, err = cv.DecodeCounts(snaps, T, li); err != nil {
+						r.err = err
+						return r
+					}
+				} else if !ok {
+					r.err = fmt.Errorf("chip layer %d (%s) is not decoded", li, l.Name)
+					return r
+				}
+				nums[li], dens[li] = sqErr(v, floatOuts[mi])
 			}
+			r.layerNum, r.layerDen = append(r.layerNum, nums), append(r.layerDen, dens)
 		}
 		var preds []metrics.Prediction
 		for _, o := range detect.FromOutputs(net, cv.HeadOutputs(outs), im.W, im.H, cfg.Mode, cfg.PredictionScore, cfg.NMS) {
@@ -189,6 +223,16 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 		r.spikes, r.synops = append(r.spikes, spikes), append(r.synops, synops)
 	}
 	return r
+}
+
+// sqErr returns the squared L2 distance of got from want, and the squared norm of want.
+func sqErr(got, want []float32) (num, den float64) {
+	for k, x := range got {
+		d := float64(x) - float64(want[k])
+		num += d * d
+		den += float64(want[k]) * float64(want[k])
+	}
+	return num, den
 }
 
 func pixels(b detect.Box, im Image) metrics.Box {
