@@ -31,7 +31,7 @@ runs=(
   "paper       yolo-lite-voc-bn       16 32,64,128,256 $paper"
   "ours-8bit   yolo-fastest-1.1-coco  8  64,128,256,512"
   "paper-seen  yolo-fastest-1.1-coco  16 128,256,512 $paper --calib @EVAL@"
-  "paper-seen  yolo-lite-voc          16 256,512,1024,2048 $paper --calib @EVAL@"
+  "paper-seen  yolo-lite-voc          16 256,512,1024 $paper --calib @EVAL@"
 )
 declare -A files=(
   [yolo-lite-voc]="yolo-lite-voc/tiny-yolov2-trial3-noBatch"
