@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"spikeyolo/chip"
 	"spikeyolo/mapper"
 	"spikeyolo/model/preprocess"
 	"spikeyolo/model/zoo"
@@ -52,7 +53,11 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 func (c *convFlags) weightBitsFromArch(fs *pflag.FlagSet) {
 	f := fs.Lookup("weight-bits")
 	f.DefValue = "0" // pflag prints no default for a zero value: the usage says it
-	f.Usage += " (default: the architecture's, 8 on loihi)"
+	f.Usage += " (default: the architecture's"
+	if loihi, err := chip.Preset("loihi"); err == nil { // embedded: fails only in a broken build, which the preset tests catch
+		f.Usage += fmt.Sprintf(", %d on loihi", loihi.WeightBits)
+	}
+	f.Usage += ")"
 }
 
 func (c *convFlags) options() (mapper.Options, error) {
