@@ -86,26 +86,32 @@ func BenchmarkChip(b *testing.B) {
 	}
 }
 
-// BenchmarkReference runs the dense reference engine on the same detection.
+// BenchmarkReference runs the dense reference engine on the same detection, and on
+// Yolo-Fastest's (about 100 layers of mostly 1×1 and depthwise convolutions: the slowest
+// model to evaluate, where fidelity runs spend their hours).
 func BenchmarkReference(b *testing.B) {
-	s := convertShared(b, "yolo-lite-voc", "loihi")
-	const T = 64
-	b.Run(fmt.Sprintf("yolo-lite-voc/T=%d", T), func(b *testing.B) {
-		var snaps []chip.Snapshot
-		for b.Loop() {
-			var err error
-			if snaps, err = chip.Reference(s.cv.Net, s.stim, chip.Probe{Ticks: []int{T}}); err != nil {
-				b.Fatal(err)
+	for _, c := range []struct {
+		model string
+		T     int
+	}{{"yolo-lite-voc", 64}, {"yolo-fastest-1.1-coco", 128}} {
+		s := convertShared(b, c.model, "loihi")
+		b.Run(fmt.Sprintf("%s/T=%d", c.model, c.T), func(b *testing.B) {
+			var snaps []chip.Snapshot
+			for b.Loop() {
+				var err error
+				if snaps, err = chip.Reference(s.cv.Net, s.stim, chip.Probe{Ticks: []int{c.T}}); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		var synops int64
-		for _, n := range snaps[0].Synops {
-			synops += n
-		}
-		perFrame := b.Elapsed().Seconds() / float64(b.N)
-		b.ReportMetric(float64(synops)/perFrame, "synops/s")
-		b.ReportMetric(perFrame, "s/frame")
-	})
+			var synops int64
+			for _, n := range snaps[0].Synops {
+				synops += n
+			}
+			perFrame := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(synops)/perFrame, "synops/s")
+			b.ReportMetric(perFrame, "s/frame")
+		})
+	}
 }
 
 // BenchmarkEventDriven shows that the chip's time follows the events. Dimming the drive

@@ -36,15 +36,15 @@ type spike struct {
 
 // refLayer is the reference engine's state of one layer.
 type refLayer struct {
-	v          []int64 // membranes (not MaxPool)
-	count      []int64 // every neuron's net spike count (not Accumulator)
-	inputs     []int64 // MaxPool: net input count of every position of the virtual input map
-	now        []int64 // MaxPool with PoolFirstMax: input spikes of this tick per position
-	prev, cur  []spike // spikes fired in the previous and the current tick
-	spikes     int64
-	synops     int64
-	hv, wv     int // MaxPool: the virtual input map's rows and columns
-	tapsBuffer []core.Tap
+	v         []int64 // membranes (not MaxPool)
+	count     []int64 // every neuron's net spike count (not Accumulator)
+	inputs    []int64 // MaxPool: net input count of every position of the virtual input map
+	now       []int64 // MaxPool with PoolFirstMax: input spikes of this tick per position
+	prev, cur []spike // spikes fired in the previous and the current tick
+	spikes    int64
+	synops    int64
+	hv, wv    int              // MaxPool: the virtual input map's rows and columns
+	taps      []*core.TapTable // per input: the taps of every source position
 }
 
 // Reference runs net on one stimulus up to the last of the probe's ticks and returns a
@@ -65,6 +65,9 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 	for i := range net.Layers {
 		l := &net.Layers[i]
 		st := &state[i]
+		for _, in := range l.Inputs {
+			st.taps = append(st.taps, core.NewTapTable(&in.Synapses))
+		}
 		if l.Kind != core.Accumulator {
 			st.count = make([]int64, l.Shape.Size())
 		}
@@ -122,7 +125,7 @@ func checkStimulus(net *Network, stim Stimulus) error {
 func refDeliver(net *Network, state []refLayer, i int) {
 	l := &net.Layers[i]
 	st := &state[i]
-	for _, in := range l.Inputs {
+	for j, in := range l.Inputs {
 		s := &in.Synapses
 		hw := s.Src.H * s.Src.W
 		for _, sp := range state[in.From].prev {
@@ -130,9 +133,9 @@ func refDeliver(net *Network, state []refLayer, i int) {
 			if !s.Reads(c) {
 				continue
 			}
-			st.tapsBuffer = s.Taps(pos/s.Src.W, pos%s.Src.W, st.tapsBuffer[:0])
+			taps := st.taps[j].At(pos)
 			if !s.IsPool() {
-				st.synops += abs(sp.n) * s.Deliver(c, st.tapsBuffer, sp.n, st.v)
+				st.synops += abs(sp.n) * s.Deliver(c, taps, sp.n, st.v)
 				continue
 			}
 			vc := s.DstC0 + c - s.SrcC0
@@ -146,7 +149,7 @@ func refDeliver(net *Network, state []refLayer, i int) {
 					}
 				}
 			}
-			st.synops += abs(sp.n) * int64(len(st.tapsBuffer))
+			st.synops += abs(sp.n) * int64(len(taps))
 		}
 	}
 }
