@@ -22,16 +22,18 @@ long=32,64,128,256,512,1024,2048
 runs=(
   "ours        yolo-lite-voc          16 $long"
   "paper       yolo-lite-voc          16 $long $paper"
-  "ours        yolo-fastest-1.1-coco  16 32,64,128,256,512"
+  "ours        yolo-fastest-1.1-coco  16 $long"
   "paper-layer yolo-lite-voc          16 64,128,256,512,1024 $paper --norm layer"
   "paper-if    yolo-lite-voc          16 64,128,256,512,1024 $paper --neuron if"
-  "paper       yolo-fastest-1.1-coco  16 32,64,128,256,512,1024 $paper"
+  "paper       yolo-fastest-1.1-coco  16 $long $paper"
   "ours-8bit   yolo-lite-voc          8  32,64,128,256,512"
-  "ours        yolo-lite-voc-bn       16 32,64,128,256"
-  "paper       yolo-lite-voc-bn       16 32,64,128,256 $paper"
+  "ours        yolo-lite-voc-bn       16 $long"
+  "paper       yolo-lite-voc-bn       16 $long $paper"
   "ours-8bit   yolo-fastest-1.1-coco  8  64,128,256,512"
   "paper-seen  yolo-fastest-1.1-coco  16 128,256,512 $paper --calib @EVAL@"
   "paper-seen  yolo-lite-voc          16 256,512,1024 $paper --calib @EVAL@"
+  "ours-undo1  yolo-lite-voc          16 32,64,128,256,512 --undo-margin 1"
+  "ours-undo1  yolo-fastest-1.1-coco  16 64,128,256 --undo-margin 1"
 )
 declare -A files=(
   [yolo-lite-voc]="yolo-lite-voc/tiny-yolov2-trial3-noBatch"
