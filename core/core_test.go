@@ -67,6 +67,14 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 			t.Fatalf("case %d: %v", ci, err)
 		}
 		kernel := NewKernel(&s)
+		table := NewTapTable(&s) // both engines look taps up here: it must hold Taps' own
+		for y := 0; y < s.Src.H; y++ {
+			for x := 0; x < s.Src.W; x++ {
+				if got, want := table.At(y*s.Src.W+x), s.Taps(y, x, nil); !slices.Equal(got, want) {
+					t.Fatalf("case %d, source (%d,%d): tap table %v, Taps %v", ci, y, x, got, want)
+				}
+			}
+		}
 		for c := 0; c < s.Src.C; c++ {
 			for y := 0; y < s.Src.H; y++ {
 				for x := 0; x < s.Src.W; x++ {
