@@ -171,7 +171,10 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 						inbox[i].packets[ci] = inbox[i].packets[ci][:0]
 					}
 					spec := &p.Cores[ci]
+					// The shard's counts before this core's spikes; MaxHops restarts so that
+					// the core's own longest path is recorded, not its worker's so far.
 					sent := shard.Stats
+					shard.MaxHops = 0
 					for _, sp := range c.Step() {
 						dst := p.destinations(spec.Layer, int(sp.Neuron), &scratch)
 						if len(dst) == 0 {
@@ -187,6 +190,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 						}
 					}
 					res.Sent[ci].Add(diff(shard.Stats, sent))
+					shard.MaxHops = max(shard.MaxHops, sent.MaxHops)
 					coreTime[ci] = p.coreTime(ci, before, c.Counters)
 					wakeAt[ci] = c.NextWake(t)
 				}
@@ -232,6 +236,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 	return res, nil
 }
 
+// diff is the traffic counted in a since b, with a's MaxHops.
 func diff(a, b router.Stats) router.Stats {
 	d := router.Stats{Sent: a.Sent - b.Sent, Delivered: a.Delivered - b.Delivered, WithinTile: a.WithinTile - b.WithinTile,
 		Crossings: a.Crossings - b.Crossings, MaxHops: a.MaxHops}
