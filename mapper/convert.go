@@ -253,7 +253,7 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 	for f, t := range theta {
 		neg := int64(math.Round(float64(t) * ratio))
 		l.Threshold[f] = core.Threshold{Pos: t, Neg: neg, Undo: cv.Options.Undo,
-			BackPos: int64(cv.Options.UndoMargin * float64(t)), BackNeg: int64(cv.Options.UndoMargin * float64(neg))}
+			BackPos: fractionOf(cv.Options.UndoMargin, t), BackNeg: fractionOf(cv.Options.UndoMargin, neg)}
 	}
 	if cv.Options.Init == InitHalf {
 		for f, t := range theta {

@@ -37,7 +37,17 @@ func (cv *Converted) AnalogMACs() int64 {
 
 // WindowStart is the first tick of the read-out window of a run of T ticks: the outputs are
 // the membranes' growth from tick WindowStart(T) to T, per tick.
-func (cv *Converted) WindowStart(T int) int { return int(cv.Options.Warmup * float64(T)) }
+func (cv *Converted) WindowStart(T int) int { return int(fractionOf(cv.Options.Warmup, int64(T))) }
+
+// fractionOf is floor(f·n), where a product within rounding error of a whole number is that
+// number: 0.29 of 100 is 29, although 0.29·100 is 28.999999999999996 in floating point.
+func fractionOf(f float64, n int64) int64 {
+	x := f * float64(n)
+	if r := math.Round(x); math.Abs(x-r) <= 1e-9*max(1, math.Abs(x)) {
+		return int64(r)
+	}
+	return int64(math.Floor(x))
+}
 
 // SnapshotTicks lists, ascending and without repeats, the ticks a run must snapshot to decode
 // its outputs at each of the checkpoints.
