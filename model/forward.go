@@ -182,12 +182,12 @@ func depthwise(c *Conv, f int, in []float32, inS, outS Shape, out []float32) {
 					taps := row[x0+kx-c.Padding:]
 					taps = taps[:len(o)]
 					for x := range o {
-						o[x] += w * taps[x]
+						o[x] += float32(w * taps[x]) // the conversion rounds the product: no fused multiply-add, as darknet's
 					}
 					continue
 				}
 				for x := range o {
-					o[x] += w * row[(x0+x)*c.Stride+kx-c.Padding]
+					o[x] += float32(w * row[(x0+x)*c.Stride+kx-c.Padding])
 				}
 			}
 		}

@@ -43,7 +43,8 @@ func TestResizeMatchesDarknet(t *testing.T) {
 }
 
 // TestJPEGCloseToDarknet: Go's JPEG decoder with stb_image's chroma upsampling and colour
-// conversion stays within 4 levels of darknet's decoded bytes on every sample image.
+// conversion stays within 3 levels of darknet's decoded bytes on every sample image (the
+// IDCTs round differently; measured: every image has some values 3 levels apart, none 4).
 func TestJPEGCloseToDarknet(t *testing.T) {
 	dir := darknetref.Dir(t)
 	for _, name := range darknetref.Images {
@@ -55,15 +56,18 @@ func TestJPEGCloseToDarknet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		worst, sum := 0.0, 0.0
+		// Values are byte/255: the level is the byte back.
+		level := func(x float32) int { return int(math.Round(float64(x) * 255)) }
+		worst, sum := 0, 0
 		for i := range a.Data {
-			d := math.Abs(float64(a.Data[i]-b.Data[i])) * 255
+			d := level(a.Data[i]) - level(b.Data[i])
+			d = max(d, -d)
 			worst, sum = max(worst, d), sum+d
 		}
-		if worst > 4.01 {
-			t.Errorf("%s: a channel differs by %.0f levels from darknet's decoder", name, worst)
+		if worst > 3 {
+			t.Errorf("%s: a channel differs by %d levels from darknet's decoder, want at most 3", name, worst)
 		}
-		if mean := sum / float64(len(a.Data)); mean > 0.1 {
+		if mean := float64(sum) / float64(len(a.Data)); mean > 0.1 {
 			t.Errorf("%s: mean difference %.3f levels", name, mean)
 		}
 	}
