@@ -1,7 +1,9 @@
 // Package darknetref reads what the original darknet computed on the project's test data
 // (the folder shared/data beside the repository, or $SPIKEYOLO_DATA): the trained models,
 // the sample images and darknet's outputs on them. Tests use it as their reference; they skip,
-// with a message, where the data is absent (a user's clone does not have it).
+// with a message, where the data is absent (a user's clone does not have it), and fail instead
+// when $SPIKEYOLO_REQUIRE_DATA is set (CI, which always has the data, sets it so that no test
+// skips there unnoticed).
 //
 // The data is read-only: nothing here writes to it.
 package darknetref
@@ -70,12 +72,17 @@ func isData(d string) bool {
 	return err == nil
 }
 
-// Dir returns the data folder, or skips the test when it is absent.
+// Dir returns the data folder. When it is absent the test skips, or fails if
+// $SPIKEYOLO_REQUIRE_DATA is set.
 func Dir(tb testing.TB) string {
 	tb.Helper()
 	d, ok := Find()
 	if !ok {
-		tb.Skip("darknet reference data not found: set SPIKEYOLO_DATA or place shared/data beside the repository")
+		const msg = "darknet reference data not found: set SPIKEYOLO_DATA or place shared/data beside the repository"
+		if os.Getenv("SPIKEYOLO_REQUIRE_DATA") != "" {
+			tb.Fatal(msg + " ($SPIKEYOLO_REQUIRE_DATA is set)")
+		}
+		tb.Skip(msg)
 	}
 	return d
 }

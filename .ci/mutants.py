@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Mutation check: plants each deliberate bug below, one at a time, in a scratch copy of the
+working tree, runs the packages that should notice, and prints CAUGHT or MISSED. Every line
+must say CAUGHT. Not run by CI (it takes a few minutes); run it after changing the energy,
+latency, routing, conversion or detection code, and add a mutation for each new term.
+
+    python3 .ci/mutants.py            # all
+    python3 .ci/mutants.py NMS hop    # those whose name contains a word
+"""
+import os, subprocess, sys, tempfile
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+R = os.path.join(tempfile.mkdtemp(prefix="spikeyolo-mutants-"), "w")
+subprocess.run(["cp", "-r", SRC, R], check=True)
+muts = [
+ ("hop prices swapped", "chip/report.go", "* e.HopEastWest,", "* e.HopNorthSouth,XX", ["./chip"]),
+ ("chip crossings at 0", "chip/report.go", "float64(sent.Crossings) * e.ChipCrossing", "float64(sent.Crossings) * 0", ["./chip"]),
+ ("chips forced to 1", "chip/report.go", "r.Chips = len(chips)", "r.Chips = 1", ["./chip"]),
+ ("routing YX always", "chip/engine.go", "router.NewNetwork(p.Topology, p.Routing,", "router.NewNetwork(p.Topology, router.YX,", ["./chip"]),
+ ("NextFire one tick early", "core/neuron.go", "return t + int(best), true", "if best > 1 { best-- }; return t + int(best), true", ["./chip", "./core"]),
+ ("undo margin dropped", "mapper/convert.go", "BackPos: fractionOf(cv.Options.UndoMargin, t), BackNeg: fractionOf(cv.Options.UndoMargin, neg)}", "}", ["-run", "TestConversionOptions", "./mapper"]),
+ ("NMS IoU reversed", "model/detect/detect.go", "if IoU(dets[i].Box, dets[j].Box) > thresh {", "if IoU(dets[i].Box, dets[j].Box) < thresh {", ["./model/..."]),
+ ("NMS > into >=", "model/detect/detect.go", "if IoU(dets[i].Box, dets[j].Box) > thresh {", "if IoU(dets[i].Box, dets[j].Box) >= thresh {", ["./model/..."]),
+    # More in the energy, latency and routing code.
+ ("static over compute time", "chip/report.go", "float64(r.Chips) * res.Time.Frame", "float64(r.Chips) * res.Time.Compute", ["./chip"]),
+ ("inactive = size*ticks", "chip/report.go", "inactive := size*int64(res.Ticks) - c.Updates", "inactive := size*int64(res.Ticks)", ["./chip"]),
+ ("contention min", "chip/engine.go", "max(lat.HopEastWest, lat.HopNorthSouth)", "min(lat.HopEastWest, lat.HopNorthSouth)", ["./chip"]),
+ ("tick_min ignored in busy ticks", "chip/engine.go", "res.Time.Frame += max(slowest+netTime+lat.Barrier, p.Arch.TickMin)", "res.Time.Frame += slowest+netTime+lat.Barrier", ["./chip"]),
+ ("hop latency EW/NS swapped", "chip/engine.go", "router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth,", "router.Latency{EastWest: lat.HopNorthSouth, NorthSouth: lat.HopEastWest,", ["./chip"]),
+ ("idle time of smallest core", "chip/engine.go", "most = max(most, c.Box.Size())", "most = min(most+1<<30, c.Box.Size())", ["./chip"]),
+ ("barrier dropped in empty ticks", "chip/engine.go", "res.Time.Frame += empty * max(lat.Barrier+idle, p.Arch.TickMin)", "res.Time.Frame += empty * max(idle, p.Arch.TickMin)", ["./chip"]),
+ ("tree uses nearest line end", "router/router.go", "near, far := second(s.far[i]), second(s.far[j-1])", "near, far := second(s.far[i]), second(s.far[i])", ["./router", "./chip"]),
+ ("EW crossings by TilesY", "router/router.go", "s.Crossings += int64(abs(x/n.topo.TilesX - a.X/n.topo.TilesX))", "s.Crossings += int64(abs(x/n.topo.TilesY - a.X/n.topo.TilesY))", ["./router", "./chip"]),
+ ("messages priced per delivery", "chip/report.go", "float64(sent.Sent) * e.Message", "float64(sent.Delivered) * e.Message", ["./chip"]),
+ ("spike_out priced per unit spike", "chip/report.go", "float64(c.Events) * e.SpikeOut", "float64(c.Spikes) * e.SpikeOut", ["./chip"]),
+ ("within-tile priced at hop EW", "chip/report.go", "float64(sent.WithinTile) * e.WithinTile", "float64(sent.WithinTile) * e.HopEastWest", ["./chip"]),
+]
+only = sys.argv[1:]
+missed = 0
+for name, f, old, new, args in muts:
+    if only and not any(w.lower() in name.lower() for w in only):
+        continue
+    p = os.path.join(R, f)
+    s = open(p).read()
+    if name == "hop prices swapped":
+        s2 = s.replace("* e.HopEastWest,", "* e.HopNorthSouthTMP,").replace("* e.HopNorthSouth,", "* e.HopEastWest,").replace("* e.HopNorthSouthTMP,", "* e.HopNorthSouth,")
+    else:
+        if s.count(old) != 1:
+            sys.exit(f"mutation {name!r}: {f} holds its original text {s.count(old)} times, want once: update .ci/mutants.py")
+        s2 = s.replace(old, new)
+    assert s2 != s, name
+    open(p, 'w').write(s2)
+    envs = [dict(os.environ)]
+    if "NMS" in name:
+        e2 = dict(os.environ); e2["SPIKEYOLO_DATA"] = "/nonexistent"; envs.append(e2)
+    for env in envs:
+        r = subprocess.run(["go", "test", "-count=1", "-short"] + args, cwd=R, env=env, capture_output=True, text=True)
+        fails = sorted(set(l.split()[2] for l in r.stdout.splitlines() if l.startswith("--- FAIL")))
+        tag = " (no data)" if env.get("SPIKEYOLO_DATA") == "/nonexistent" else ""
+        print(f"{name}{tag}: {'CAUGHT' if r.returncode else 'MISSED'} {fails[:6]}", flush=True)
+        missed += r.returncode == 0
+    open(p, 'w').write(s)
+subprocess.run(["rm", "-rf", os.path.dirname(R)])
+sys.exit(1 if missed else 0)
