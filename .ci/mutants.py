@@ -31,6 +31,7 @@ muts = [
  ("barrier dropped in empty ticks", "chip/engine.go", "res.Time.Frame += empty * max(lat.Barrier+idle, p.Arch.TickMin)", "res.Time.Frame += empty * max(idle, p.Arch.TickMin)", ["./chip"]),
  ("tree uses nearest line end", "router/router.go", "near, far := second(s.far[i]), second(s.far[j-1])", "near, far := second(s.far[i]), second(s.far[i])", ["./router", "./chip"]),
  ("EW crossings by TilesY", "router/router.go", "s.Crossings += int64(abs(x/n.topo.TilesX - a.X/n.topo.TilesX))", "s.Crossings += int64(abs(x/n.topo.TilesY - a.X/n.topo.TilesY))", ["./router", "./chip"]),
+ ("engine ignores placement", "chip/engine.go", "router.NewNetwork(p.Topology, p.Slots,", "router.NewNetwork(p.Topology, nil,", ["./chip"]),
  ("messages priced per delivery", "chip/report.go", "float64(sent.Sent) * e.Message", "float64(sent.Delivered) * e.Message", ["./chip"]),
  ("spike_out priced per unit spike", "chip/report.go", "float64(c.Events) * e.SpikeOut", "float64(c.Spikes) * e.SpikeOut", ["./chip"]),
  ("within-tile priced at hop EW", "chip/report.go", "float64(sent.WithinTile) * e.WithinTile", "float64(sent.WithinTile) * e.HopEastWest", ["./chip"]),

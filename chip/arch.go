@@ -32,12 +32,22 @@ type Arch struct {
 	Sources map[string]string
 }
 
-// Limits are what one core can hold.
+// Limits are what one core can hold, and how the chip counts its synapses and axons.
 type Limits struct {
 	Neurons      int // neurons (compartments)
 	SynapseBytes int // synapse memory
-	InputAxons   int // distinct source neurons whose spikes reach the core
-	OutputAxons  int // fan-out entries: (neuron, destination core) pairs
+	InputAxons   int // input axons: one per source unit (see PopulationAxons) whose spikes reach the core
+	OutputAxons  int // output-axon slots: AxonSlots per (source unit, destination core) pair
+	// SharedSynapses: a weight-shared kernel is stored once per core, as Loihi's population
+	// connectivity stores a convolution's weights; otherwise the core stores every synapse
+	// (source neuron, target neuron), as TrueNorth's crossbar does.
+	SharedSynapses bool
+	SynapseBits    int // bits one stored synapse (weight) takes
+	// PopulationAxons: the source unit of an axon is one position of one source core, whose
+	// channels share it (Loihi's population axons, as nengo-loihi builds convolutions);
+	// otherwise it is one source neuron (TrueNorth).
+	PopulationAxons bool
+	AxonSlots       int // output-axon slots one axon takes
 }
 
 // Costs are the per-operation costs of the energy or latency model.
@@ -94,7 +104,8 @@ var archFile = []struct {
 	keys    []string
 }{
 	{"topology", []string{"chips_x", "chips_y", "tiles_x", "tiles_y", "cores_per_tile"}},
-	{"core", []string{"neurons", "synapse_bytes", "input_axons", "output_axons", "weight_bits"}},
+	{"core", []string{"neurons", "synapse_bytes", "input_axons", "output_axons", "weight_bits",
+		"shared_synapses", "synapse_bits", "population_axons", "output_axon_slots"}},
 	{"energy_pj", costKeys},
 	{"latency_ns", append(slices.Clone(costKeys), "tick_min")},
 	{"power_mw", []string{"static_per_chip"}},
@@ -209,11 +220,23 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 		{&a.Topology.CoresPerTile, "topology.cores_per_tile", 1},
 		{&a.Limits.Neurons, "core.neurons", 1}, {&a.Limits.SynapseBytes, "core.synapse_bytes", 0},
 		{&a.Limits.InputAxons, "core.input_axons", 0}, {&a.Limits.OutputAxons, "core.output_axons", 0},
-		{&a.WeightBits, "core.weight_bits", 2},
+		{&a.WeightBits, "core.weight_bits", 2}, {&a.Limits.SynapseBits, "core.synapse_bits", 1},
+		{&a.Limits.AxonSlots, "core.output_axon_slots", 1},
 	}
 	for _, f := range ints {
 		if *f.dst, err = integer(f.path, f.lo); err != nil {
 			return nil, err
+		}
+	}
+	for _, f := range []struct {
+		dst  *bool
+		path string
+	}{{&a.Limits.SharedSynapses, "core.shared_synapses"}, {&a.Limits.PopulationAxons, "core.population_axons"}} {
+		switch values[f.path] {
+		case 0, 1:
+			*f.dst = values[f.path] == 1
+		default:
+			return nil, fmt.Errorf("%s: %s = %v: want 1 (yes) or 0 (no)", name, f.path, values[f.path])
 		}
 	}
 	costs := func(section string, unit float64) Costs {

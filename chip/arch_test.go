@@ -12,8 +12,8 @@ func TestPresetsLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if len(a.Sources) != 32 {
-			t.Errorf("%s: %d sourced constants, want 32", name, len(a.Sources))
+		if len(a.Sources) != 36 {
+			t.Errorf("%s: %d sourced constants, want 36", name, len(a.Sources))
 		}
 	}
 	a, _ := Preset("loihi")
@@ -25,6 +25,15 @@ func TestPresetsLoad(t *testing.T) {
 	tn, _ := Preset("truenorth")
 	if !near(tn.TickMin, 1e-3) || tn.Limits.Neurons != 256 || tn.WeightBits != 9 || tn.Topology.CoresPerChip() != 4096 {
 		t.Errorf("truenorth %+v", tn)
+	}
+	// How each chip counts: Loihi shares kernels and population axons of 2 slots (nengo-loihi's
+	// pop32); TrueNorth stores a 1-bit crossbar entry per synapse and an axon per neuron.
+	if want := (Limits{Neurons: 1024, SynapseBytes: 131072, InputAxons: 4096, OutputAxons: 4096, SharedSynapses: true,
+		SynapseBits: 8, PopulationAxons: true, AxonSlots: 2}); a.Limits != want {
+		t.Errorf("loihi limits %+v, want %+v", a.Limits, want)
+	}
+	if want := (Limits{Neurons: 256, SynapseBytes: 8192, InputAxons: 256, OutputAxons: 256, SynapseBits: 1, AxonSlots: 1}); tn.Limits != want {
+		t.Errorf("truenorth limits %+v, want %+v", tn.Limits, want)
 	}
 	if _, err := Preset("spinnaker"); err == nil || !strings.Contains(err.Error(), "loihi") {
 		t.Errorf("unknown preset: %v", err)
@@ -55,6 +64,8 @@ func TestParseArchErrors(t *testing.T) {
 		{"unknown section", edit("power_mw:", "power:"), lineOf("power_mw:") + ` unknown section "power"`},
 		{"negative", edit("{value: 81,", "{value: -81,"), lineOf("neuron_active: {value: 81") + " energy_pj.neuron_active = -81"},
 		{"fractional count", edit("neurons: {value: 1024,", "neurons: {value: 10.5,"), "core.neurons = 10.5: want a whole number"},
+		{"not a yes or no", edit("shared_synapses: {value: 1,", "shared_synapses: {value: 2,"), "core.shared_synapses = 2: want 1 (yes) or 0 (no)"},
+		{"no axon slots", edit("output_axon_slots: {value: 2,", "output_axon_slots: {value: 0,"), "core.output_axon_slots = 0: want a whole number >= 1"},
 		{"not yaml", "name: [", "x.yaml"},
 	} {
 		_, err := ParseArch(strings.NewReader(c.file), "x.yaml")

@@ -72,7 +72,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		cores[i].Reset(stim[spec.Layer], T)
 	}
 	lat := p.Arch.Latency
-	network := router.NewNetwork(p.Topology, p.Routing, p.Multicast,
+	network := router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
 		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, workers)
 	res := &Result{Ticks: T, Sent: make([]router.Stats, len(cores)), Links: map[router.Link]int64{}}
 

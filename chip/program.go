@@ -24,17 +24,18 @@ func (g Grid) blocks(s core.Shape) (nc, nr, nw int) {
 }
 
 // Program is a Network placed on cores: which core holds which neurons, the architecture
-// and board it runs on, how packets are routed, and where every neuron's spikes must go.
-// Cores are numbered in placement order (see router.Topology.Place); a layer's cores are
-// consecutive.
+// and board it runs on, where each core sits, how packets are routed, and where every
+// neuron's spikes must go. A layer's cores are consecutive; core i sits on slot Slots[i] of
+// the board (see router.Topology.Place).
 type Program struct {
 	Net       *Network
 	Arch      *Arch
-	Topology  router.Topology // the board actually used: Arch's, or more chips if needed
+	Topology  router.Topology // the board: Arch's
 	Routing   router.Routing
 	Multicast router.Multicast
 	Cores     []CoreSpec
 	Grids     []Grid // per layer
+	Slots     []int  // per core: its slot on the board, distinct
 
 	first     []int   // per layer: its first core
 	coreLayer []int32 // per core: its layer
@@ -51,8 +52,8 @@ type fanout struct {
 }
 
 // NewProgram places net's layers on cores, each layer cut by its grid, the layers' cores in
-// order on the board. The board is the architecture's, with rows of chips added if the
-// program needs more cores.
+// order on the architecture's board (core i on slot i); Placed moves them. A program with
+// more cores than the board is an error.
 func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m router.Multicast) (*Program, error) {
 	if err := net.Validate(); err != nil {
 		return nil, err
@@ -76,11 +77,13 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 			}
 		}
 	}
-	for p.Topology.Cores() < len(p.Cores) {
-		p.Topology.ChipsY++
+	if board := p.Topology.Cores(); len(p.Cores) > board {
+		return nil, fmt.Errorf("chip: %d cores, the %s board has %d (%d chips of %d)", len(p.Cores), arch.Name, board,
+			p.Topology.ChipsX*p.Topology.ChipsY, p.Topology.CoresPerChip())
 	}
-	for _, c := range p.Cores {
+	for i, c := range p.Cores {
 		p.coreLayer = append(p.coreLayer, int32(c.Layer))
+		p.Slots = append(p.Slots, i)
 	}
 	p.fanout = make([][]fanout, len(net.Layers))
 	p.kernels = make([][]*core.Kernel, len(net.Layers))
@@ -93,6 +96,36 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 		}
 	}
 	return p, nil
+}
+
+// Placed returns a copy of p whose core i sits on slot slots[i] of the board; the copy shares
+// p's tables. Slots must be distinct and within the board.
+func (p *Program) Placed(slots []int) (*Program, error) {
+	if len(slots) != len(p.Cores) {
+		return nil, fmt.Errorf("chip: %d slots for %d cores", len(slots), len(p.Cores))
+	}
+	used := make([]bool, p.Topology.Cores())
+	for i, s := range slots {
+		if s < 0 || s >= len(used) || used[s] {
+			return nil, fmt.Errorf("chip: core %d on slot %d: want a free slot in 0..%d", i, s, len(used)-1)
+		}
+		used[s] = true
+	}
+	q := *p
+	q.Slots = slices.Clone(slots)
+	return &q, nil
+}
+
+// Tile is the tile of core i.
+func (p *Program) Tile(i int) router.Coord { return p.Topology.Place(p.Slots[i]) }
+
+// Chips is the number of chips that hold cores.
+func (p *Program) Chips() int {
+	chips := map[int]bool{}
+	for i := range p.Cores {
+		chips[p.Topology.Chip(p.Tile(i))] = true
+	}
+	return len(chips)
 }
 
 // coreAt is the core holding neuron (c, y, x) of layer l.
@@ -159,45 +192,94 @@ func (p *Program) destinations(l, n int, scratch *[]int32) []int32 {
 	return slices.Compact(buf)
 }
 
-// Usage is what one core holds against its architecture's limits.
+// Usage is what one core holds against its architecture's limits, counted as the
+// architecture counts them (see Limits).
 type Usage struct {
 	Neurons      int
-	SynapseBytes int // the weights of its neurons' kernels, at the architecture's weight bits
-	InputAxons   int // distinct source neurons whose spikes reach it
-	OutputAxons  int // (neuron, destination core) pairs of its neurons
+	SynapseBytes int // its synapses at the architecture's synapse bits, rounded up to whole bytes
+	InputAxons   int // source units (neurons, or positions of source cores) whose spikes reach it
+	OutputAxons  int // output-axon slots: AxonSlots per (source unit of its own, destination core)
 }
 
 // Usage computes every core's use of its resources.
 func (p *Program) Usage() []Usage {
 	u := make([]Usage, len(p.Cores))
-	bits := p.Arch.WeightBits
+	lim := &p.Arch.Limits
+	synapses := p.storedSynapses()
 	for i, c := range p.Cores {
 		u[i].Neurons = c.Box.Size()
-		for _, in := range p.Net.Layers[c.Layer].Inputs {
-			s := &in.Synapses
-			if s.IsPool() {
-				continue
-			}
-			// The filters of the channels the core holds, within these synapses' targets.
-			f0, f1 := max(c.Box.C0, s.DstC0), min(c.Box.C1, s.DstC0+s.DstC)
-			if f1 > f0 {
-				u[i].SynapseBytes += (f1 - f0) * (s.NumC / s.Groups) * s.Size * s.Size * bits / 8
-			}
-		}
+		u[i].SynapseBytes = int((synapses[i]*int64(lim.SynapseBits) + 7) / 8)
 	}
+	// Axons join source units to destination cores: a unit is a neuron, or with population
+	// axons one position of a core (its channels share the axon).
 	var scratch []int32
+	seen := make([]int32, len(p.Cores)) // the unit that last reached each core, +1
+	unit := int32(0)
 	for ci, c := range p.Cores {
 		shape := p.Net.Layers[c.Layer].Shape
+		nc := c.Box.C1 - c.Box.C0
 		for k := 0; k < c.Box.Size(); k++ {
+			if !lim.PopulationAxons || k%nc == 0 {
+				unit++ // a new neuron, or the first channel of a new position
+			}
 			ch, y, x := c.Box.At(k)
-			dst := p.destinations(c.Layer, shape.Index(ch, y, x), &scratch)
-			u[ci].OutputAxons += len(dst)
-			for _, d := range dst {
-				u[d].InputAxons++
+			for _, d := range p.destinations(c.Layer, shape.Index(ch, y, x), &scratch) {
+				if seen[d] != unit {
+					seen[d] = unit
+					u[ci].OutputAxons += lim.AxonSlots
+					u[d].InputAxons++
+				}
 			}
 		}
 	}
 	return u
+}
+
+// storedSynapses counts, per core, the synapses its memory holds: with shared synapses each
+// kernel weight of its filters once, otherwise every (source neuron, target neuron) pair.
+// Max-pool inputs hold no weights.
+func (p *Program) storedSynapses() []int64 {
+	n := make([]int64, len(p.Cores))
+	shared := p.Arch.Limits.SharedSynapses
+	for l, layer := range p.Net.Layers {
+		for j := range layer.Inputs {
+			s := &layer.Inputs[j].Synapses
+			if s.IsPool() {
+				continue
+			}
+			perFilter := int64(s.NumC / s.Groups)
+			// fanIn[y·W+x]: the taps reaching target position (y, x), if every synapse is stored.
+			var fanIn []int64
+			if !shared {
+				fanIn = make([]int64, s.Dst.H*s.Dst.W)
+				tt := p.kernels[l][j].Taps
+				for pos := 0; pos < s.Src.H*s.Src.W; pos++ {
+					for _, t := range tt.At(pos) {
+						fanIn[int(t.Y)*s.Dst.W+int(t.X)]++
+					}
+				}
+			}
+			for ci, c := range p.Cores {
+				if c.Layer != l {
+					continue
+				}
+				filters := int64(max(0, min(c.Box.C1, s.DstC0+s.DstC)-max(c.Box.C0, s.DstC0)))
+				if filters == 0 {
+					continue
+				}
+				if shared {
+					n[ci] += filters * perFilter * int64(s.Size*s.Size)
+					continue
+				}
+				for y := c.Box.Y0; y < c.Box.Y1; y++ {
+					for x := c.Box.X0; x < c.Box.X1; x++ {
+						n[ci] += filters * perFilter * fanIn[y*s.Dst.W+x]
+					}
+				}
+			}
+		}
+	}
+	return n
 }
 
 // CheckLimits lists, per limit of the architecture that some cores exceed, how many do and

@@ -63,14 +63,12 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 	r := &Report{Arch: p.Arch.Name, Cores: len(p.Cores), Ticks: res.Ticks, ByCategory: map[string]float64{},
 		CoreEnergy: make([]float64, len(p.Cores)), FloatMACs: floatMACs, AnalogMACs: analogMACs,
 		FloatEnergy: float64(floatMACs) * FloatMACEnergy, Time: res.Time, FrameTime: res.Time.Frame}
-	chips := map[int]bool{}
 	layers := make([]LayerReport, len(p.Net.Layers))
 	for i, l := range p.Net.Layers {
 		layers[i].Name, layers[i].Neurons = l.Name, l.Shape.Size()
 	}
 	for i, c := range res.Cores {
 		spec := p.Cores[i]
-		chips[p.Topology.Chip(p.Topology.Place(i))] = true
 		size := int64(spec.Box.Size())
 		inactive := size*int64(res.Ticks) - c.Updates
 		sent := res.Sent[i]
@@ -97,7 +95,7 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		r.Synops += c.Synops
 		r.Spikes += c.Spikes
 	}
-	r.Chips = len(chips)
+	r.Chips = p.Chips()
 	r.Layers = layers
 	r.ByCategory["barrier"] = float64(res.Ticks) * e.Barrier
 	r.ByCategory["static"] = p.Arch.StaticPower * float64(r.Chips) * res.Time.Frame

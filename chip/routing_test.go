@@ -169,7 +169,7 @@ func expectTraffic(p *Program, fired []firing) expectedTraffic {
 			continue
 		}
 		src := owner[f.Layer][f.Neuron]
-		a, st := topo.Place(src), &e.sent[src]
+		a, st := p.Tile(src), &e.sent[src]
 		if p.Multicast == router.Tree {
 			st.Sent++
 		} else {
@@ -178,7 +178,7 @@ func expectTraffic(p *Program, fired []firing) expectedTraffic {
 		union := map[router.Link]bool{}
 		for _, d := range dst {
 			st.Delivered++
-			b := topo.Place(int(d))
+			b := p.Tile(int(d))
 			if a == b {
 				st.WithinTile++
 				slowest = max(slowest, lat.WithinTile)
@@ -231,16 +231,20 @@ func expectTraffic(p *Program, fired []firing) expectedTraffic {
 // firing neuron's core to each of the program's destination cores. The spikes are known:
 // sources driven at their threshold fire every tick, or a random network's spikes as the
 // reference engine records them. Each network has packets whose XY and YX paths differ, so a
-// run routing by another order than the program's fails.
+// run routing by another order than the program's fails. The random network also runs with
+// its cores shuffled over the board, so that a run placing cores anywhere but on their slots
+// fails.
 func TestRunRoutesByProgram(t *testing.T) {
 	const T = 12
 	cases := []struct {
-		name  string
-		build func() (*Network, Stimulus, []Grid, []firing)
+		name    string
+		chipsY  int  // rows of chips of the board
+		shuffle bool // cores on a random permutation of the board's slots
+		build   func(t *testing.T, T int) (*Network, Stimulus, []Grid, []firing)
 		// counts, when known by hand: packets sent, delivered, delivered within a tile.
 		counts func(m router.Multicast) (sent, delivered, withinTile int64)
 	}{
-		{"fan-out", func() (*Network, Stimulus, []Grid, []firing) {
+		{"fan-out", 2, false, func(*testing.T, int) (*Network, Stimulus, []Grid, []firing) {
 			net, stim := fanOut()
 			var fired []firing
 			for tick := range T {
@@ -257,23 +261,25 @@ func TestRunRoutesByProgram(t *testing.T) {
 			}
 			return 3 * 45 * T, 3 * 45 * T, T
 		}},
-		{"random network", func() (*Network, Stimulus, []Grid, []firing) {
-			net, stim := randomNetwork(rand.New(rand.NewPCG(7, 7)), false, 2, core.PoolExact)
-			grids := make([]Grid, len(net.Layers))
-			for i, l := range net.Layers {
-				grids[i] = Grid{min(2, l.Shape.C), min(3, l.Shape.H), min(4, l.Shape.W)}
-			}
-			return net, stim, grids, firedByReference(t, net, stim, T)
-		}, nil},
+		{"random network", 5, false, randomCase, nil},
+		{"random network shuffled", 5, true, randomCase, nil},
 	}
 	for _, c := range cases {
-		net, stim, grids, fired := c.build()
+		net, stim, grids, fired := c.build(t, T)
+		arch := meshArch()
+		arch.Topology.ChipsY = c.chipsY
 		for _, m := range []router.Multicast{router.PerCore, router.Tree} {
 			want := map[router.Routing]expectedTraffic{}
 			for _, r := range []router.Routing{router.XY, router.YX} {
-				p, err := NewProgram(net, meshArch(), grids, r, m)
+				p, err := NewProgram(net, arch, grids, r, m)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if c.shuffle {
+					slots := rand.New(rand.NewPCG(9, 9)).Perm(arch.Topology.Cores())[:len(p.Cores)]
+					if p, err = p.Placed(slots); err != nil {
+						t.Fatal(err)
+					}
 				}
 				want[r] = expectTraffic(p, fired)
 				if w := want[r].stats; c.counts != nil {
@@ -314,6 +320,17 @@ func TestRunRoutesByProgram(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomCase is randomNetwork cut into boxes of up to 2x3x4 neurons (104 cores), with its
+// spikes as the reference records them.
+func randomCase(t *testing.T, T int) (*Network, Stimulus, []Grid, []firing) {
+	net, stim := randomNetwork(rand.New(rand.NewPCG(7, 7)), false, 2, core.PoolExact)
+	grids := make([]Grid, len(net.Layers))
+	for i, l := range net.Layers {
+		grids[i] = Grid{min(2, l.Shape.C), min(3, l.Shape.H), min(4, l.Shape.W)}
+	}
+	return net, stim, grids, firedByReference(t, net, stim, T)
 }
 
 // linkDiff lists the links whose loads differ, at most ten.

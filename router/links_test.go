@@ -224,7 +224,7 @@ func TestLinksMatchPaths(t *testing.T) {
 			final := map[Routing]map[Link]int64{}
 			for _, r := range []Routing{XY, YX} {
 				t.Run(fmt.Sprintf("%s/%v/%v", tt.name, r, m), func(t *testing.T) {
-					n := NewNetwork(tt.topo, r, m, testLatency, shards)
+					n := NewNetwork(tt.topo, nil, r, m, testLatency, shards)
 					o := newLinkOracle(tt.topo, r, m, testLatency)
 					for k, spikes := range traffic {
 						for _, s := range spikes {
@@ -295,7 +295,7 @@ func TestRoutingChangesLinks(t *testing.T) {
 		}
 		got := map[Routing]map[Link]int64{}
 		for _, r := range []Routing{XY, YX} {
-			n := NewNetwork(board, r, PerCore, Latency{}, 1)
+			n := NewNetwork(board, nil, r, PerCore, Latency{}, 1)
 			n.Send(src, []int32{int32(dst)})
 			n.EndTick()
 			got[r] = loads(n)
@@ -325,7 +325,7 @@ func TestWithinTileUsesNoLinks(t *testing.T) {
 		for _, m := range []Multicast{PerCore, Tree} {
 			t.Run(fmt.Sprintf("%s/%v", tt.name, m), func(t *testing.T) {
 				topo := tt.topo
-				n := NewNetwork(topo, XY, m, testLatency, 2)
+				n := NewNetwork(topo, nil, XY, m, testLatency, 2)
 				var deliveries int64
 				for src := 0; src < topo.Cores(); src++ {
 					base := src - src%topo.CoresPerTile

@@ -179,13 +179,26 @@ type Shard struct {
 }
 
 // NewNetwork makes a network for a topology with the given routing, multicast and latencies,
-// with the given number of shards (at least 1).
-func NewNetwork(t Topology, r Routing, m Multicast, lat Latency, shards int) *Network {
+// with the given number of shards (at least 1). Senders and destinations are numbered by
+// slots: core i sits on board slot slots[i] (see Topology.Place), or, if slots is nil, core i
+// is slot i of the board. Slots must be distinct and within the board.
+func NewNetwork(t Topology, slots []int, r Routing, m Multicast, lat Latency, shards int) *Network {
 	w, h := t.ChipsX*t.TilesX, t.ChipsY*t.TilesY
+	cores := len(slots)
+	if slots == nil {
+		cores = t.Cores()
+	}
 	n := &Network{topo: t, routing: r, multicast: m, latency: lat, width: w, height: h,
-		coord: make([]Coord, t.Cores()), chip: make([]Coord, t.Cores()), line: make([]int64, max(w, h))}
+		coord: make([]Coord, cores), chip: make([]Coord, cores), line: make([]int64, max(w, h))}
 	for c := range n.coord {
-		n.coord[c] = t.Place(c)
+		slot := c
+		if slots != nil {
+			slot = slots[c]
+		}
+		if slot < 0 || slot >= t.Cores() {
+			panic(fmt.Sprintf("router: core %d on slot %d of a board of %d", c, slot, t.Cores()))
+		}
+		n.coord[c] = t.Place(slot)
 		n.chip[c] = Coord{n.coord[c].X / t.TilesX, n.coord[c].Y / t.TilesY}
 	}
 	for d := range n.total {

@@ -32,7 +32,7 @@ func TestXYHopsAreManhattan(t *testing.T) {
 	for _, r := range []Routing{XY, YX} {
 		for i := 0; i < 500; i++ {
 			src, dst := rng.IntN(board.Cores()), rng.IntN(board.Cores())
-			n := NewNetwork(board, r, PerCore, Latency{}, 1)
+			n := NewNetwork(board, nil, r, PerCore, Latency{}, 1)
 			n.Send(src, []int32{int32(dst)})
 			n.EndTick()
 			a, b := board.Place(src), board.Place(dst)
@@ -109,7 +109,7 @@ func TestTreeIsUnionOfPaths(t *testing.T) {
 					union[l] = true
 				}
 			}
-			n := NewNetwork(board, r, Tree, Latency{}, 1)
+			n := NewNetwork(board, nil, r, Tree, Latency{}, 1)
 			n.Send(src, dst)
 			n.EndTick()
 			var want [4]int64
@@ -146,7 +146,7 @@ func TestTreeNeverMoreHops(t *testing.T) {
 		for k := rng.IntN(12) + 1; k > 0; k-- {
 			dst = append(dst, int32(rng.IntN(board.Cores())))
 		}
-		per, tree := NewNetwork(board, XY, PerCore, Latency{}, 1), NewNetwork(board, XY, Tree, Latency{}, 1)
+		per, tree := NewNetwork(board, nil, XY, PerCore, Latency{}, 1), NewNetwork(board, nil, XY, Tree, Latency{}, 1)
 		per.Send(src, dst)
 		tree.Send(src, dst)
 		per.EndTick()
@@ -156,7 +156,7 @@ func TestTreeNeverMoreHops(t *testing.T) {
 		}
 	}
 	// Two destinations straight east of each other share the first link: 2 hops by tree, 3 per core.
-	per, tree := NewNetwork(board, XY, PerCore, Latency{}, 1), NewNetwork(board, XY, Tree, Latency{}, 1)
+	per, tree := NewNetwork(board, nil, XY, PerCore, Latency{}, 1), NewNetwork(board, nil, XY, Tree, Latency{}, 1)
 	per.Send(0, []int32{4, 8})
 	tree.Send(0, []int32{4, 8})
 	per.EndTick()
@@ -167,7 +167,7 @@ func TestTreeNeverMoreHops(t *testing.T) {
 }
 
 func TestLinkLoad(t *testing.T) {
-	n := NewNetwork(board, XY, PerCore, Latency{}, 1)
+	n := NewNetwork(board, nil, XY, PerCore, Latency{}, 1)
 	for i := 0; i < 5; i++ {
 		n.Send(0, []int32{8}) // two hops east from tile (0,0)
 	}
@@ -193,7 +193,7 @@ func TestLinkLoad(t *testing.T) {
 // TestPathLatency: a packet two hops east and one south across a chip boundary takes
 // 2·EW + NS + a crossing; the slowest path of the tick is reported and then reset.
 func TestPathLatency(t *testing.T) {
-	n := NewNetwork(board, XY, PerCore, Latency{EastWest: 1, NorthSouth: 10, WithinTile: 0.5, ChipCrossing: 100}, 1)
+	n := NewNetwork(board, nil, XY, PerCore, Latency{EastWest: 1, NorthSouth: 10, WithinTile: 0.5, ChipCrossing: 100}, 1)
 	n.Send(8, []int32{16 + 12, 9}) // tile (2,0) to (3,1)... and a core of its own tile
 	if _, slow := n.EndTick(); slow != 11 {
 		t.Errorf("slowest %v, want 11 (one east hop, one south hop)", slow)
@@ -208,8 +208,8 @@ func TestPathLatency(t *testing.T) {
 // same spikes routed through one.
 func TestShardsMerge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	one := NewNetwork(board, XY, PerCore, Latency{EastWest: 1, NorthSouth: 2}, 1)
-	three := NewNetwork(board, XY, PerCore, Latency{EastWest: 1, NorthSouth: 2}, 3)
+	one := NewNetwork(board, nil, XY, PerCore, Latency{EastWest: 1, NorthSouth: 2}, 1)
+	three := NewNetwork(board, nil, XY, PerCore, Latency{EastWest: 1, NorthSouth: 2}, 3)
 	for tick := 0; tick < 20; tick++ {
 		for i := 0; i < 50; i++ {
 			src, dst := rng.IntN(board.Cores()), []int32{int32(rng.IntN(board.Cores())), int32(rng.IntN(board.Cores()))}
