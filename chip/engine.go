@@ -176,7 +176,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 					sent := shard.Stats
 					shard.MaxHops = 0
 					for _, sp := range c.Step() {
-						dst := p.destinations(spec.Layer, int(sp.Neuron), &scratch)
+						dst := p.Destinations(spec.Layer, int(sp.Neuron), &scratch)
 						if len(dst) == 0 {
 							continue
 						}

@@ -159,10 +159,10 @@ func (p *Program) buildFanout(layer int, s *core.Synapses, tt *core.TapTable) fa
 	return f
 }
 
-// destinations returns the cores that a spike of neuron n of layer l must reach, ascending
+// Destinations returns the cores that a spike of neuron n of layer l must reach, ascending
 // and without repeats: a slice of the program's tables (not to be modified) if one input
-// reads the layer, else built in *buf (whose capacity it keeps for the next call).
-func (p *Program) destinations(l, n int, scratch *[]int32) []int32 {
+// reads the layer, else built in *scratch (whose capacity it keeps for the next call).
+func (p *Program) Destinations(l, n int, scratch *[]int32) []int32 {
 	if len(p.fanout[l]) == 1 {
 		f := &p.fanout[l][0]
 		s := f.syn
@@ -223,7 +223,7 @@ func (p *Program) Usage() []Usage {
 				unit++ // a new neuron, or the first channel of a new position
 			}
 			ch, y, x := c.Box.At(k)
-			for _, d := range p.destinations(c.Layer, shape.Index(ch, y, x), &scratch) {
+			for _, d := range p.Destinations(c.Layer, shape.Index(ch, y, x), &scratch) {
 				if seen[d] != unit {
 					seen[d] = unit
 					u[ci].OutputAxons += lim.AxonSlots

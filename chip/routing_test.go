@@ -164,7 +164,7 @@ func expectTraffic(p *Program, fired []firing) expectedTraffic {
 		if i > 0 && f.Tick != fired[i-1].Tick {
 			endTick()
 		}
-		dst := p.destinations(f.Layer, f.Neuron, &scratch)
+		dst := p.Destinations(f.Layer, f.Neuron, &scratch)
 		if len(dst) == 0 {
 			continue
 		}
