@@ -53,7 +53,7 @@ func convertShared(b *testing.B, name, archName string) spiking {
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog, err := mapper.Partition(cv.Net, arch, 1, router.XY, router.PerCore)
+	prog, err := mapper.Partition(cv.Net, arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func BenchmarkEventDriven(b *testing.B) {
 	}
 	for _, f := range []float64{1, 0.5, 0.25} {
 		net, st := dimmed(f)
-		prog, err := mapper.Partition(net, s.prog.Arch, 1, router.XY, router.PerCore)
+		prog, err := mapper.Partition(net, s.prog.Arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func BenchmarkEventDriven(b *testing.B) {
 		})
 	}
 	silent, zero := dimmed(0)
-	prog, err := mapper.Partition(silent, s.prog.Arch, 1, router.XY, router.PerCore)
+	prog, err := mapper.Partition(silent, s.prog.Arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func BenchmarkProgram(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			prog, err := mapper.Partition(s.cv.Net, s.prog.Arch, 1, router.XY, router.PerCore)
+			prog, err := mapper.Partition(s.cv.Net, s.prog.Arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -17,7 +17,7 @@ import (
 
 // TestChipEqualsReferenceOnRealModels: for yolo-lite-voc and yolo-fastest-1.1-coco on
 // dog.jpg at 64 ticks, the chip's per-layer spikes and synaptic operations and its output
-// membranes equal the reference simulator's exactly, on the fewest cores and on 2 and 4
+// membranes equal the reference simulator's exactly, on the default partition and on exactly 2 and 4
 // times as many, with XY and YX routing, per-core and tree multicast, and one or two
 // workers (GOMAXPROCS 1 and 2); the detections are then identical. The suite runs four
 // configurations that between them use every option; SPIKEYOLO_EXHAUSTIVE=1 runs all 24.
@@ -62,7 +62,7 @@ func TestChipEqualsReferenceOnRealModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantObjs := objects(t, cv, want, T)
-			minimum, err := mapper.Partition(cv.Net, arch, 1, router.XY, router.PerCore)
+			minimum, err := mapper.Partition(cv.Net, arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,11 +88,11 @@ func TestChipEqualsReferenceOnRealModels(t *testing.T) {
 			}
 			for _, run := range runs {
 				name := fmt.Sprintf("%d cores %v %v, %d workers", run.cores, run.r, run.m, run.workers)
-				prog, err := mapper.Partition(cv.Net, arch, run.cores, run.r, run.m)
+				prog, err := mapper.Partition(cv.Net, arch, nil, mapper.PartitionOptions{Cores: run.cores, GrowBoard: true}, run.r, run.m)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(prog.Cores) < run.cores {
+				if len(prog.Cores) != run.cores {
 					t.Fatalf("%s: partitioned on %d cores", name, len(prog.Cores))
 				}
 				res, err := prog.Run(stim, probe, run.workers)

@@ -14,13 +14,15 @@ import (
 type chipFlags struct {
 	arch      string
 	cores     int
+	growBoard bool
 	routing   string
 	multicast string
 }
 
 func (c *chipFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.arch, "arch", "loihi", "architecture: a preset ("+strings.Join(chip.Presets(), ", ")+") or a YAML `FILE`")
-	fs.IntVar(&c.cores, "cores", 0, "use at least this many cores (default: as few as the neuron limit allows)")
+	fs.IntVar(&c.cores, "cores", 0, "use exactly this many cores (default: every core of the chips the fewest cores need)")
+	fs.BoolVar(&c.growBoard, "grow-board", false, "add rows of chips when the architecture's board is too small (default: an error)")
 	fs.StringVar(&c.routing, "routing", "xy", "packet routing: xy or yx (dimension order)")
 	fs.StringVar(&c.multicast, "multicast", "percore", "multicast: percore (a packet per destination core) or tree (copied in the routers)")
 }
@@ -50,5 +52,5 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 	if c.cores < 0 {
 		return nil, usagef("--cores %d: want a positive number", c.cores)
 	}
-	return mapper.Partition(cv.Net, arch, max(c.cores, 1), r, m)
+	return mapper.Partition(cv.Net, arch, nil, mapper.PartitionOptions{Cores: c.cores, GrowBoard: c.growBoard}, r, m)
 }
