@@ -168,7 +168,9 @@ func TestPartitionUnderEachLimit(t *testing.T) {
 		{"synapse memory", func(l *chip.Limits) { l.SynapseBytes = most(func(u chip.Usage) int { return u.SynapseBytes }) / 3 }},
 		{"input axons", func(l *chip.Limits) { l.InputAxons = most(func(u chip.Usage) int { return u.InputAxons }) / 3 }},
 		{"output axons", func(l *chip.Limits) { l.OutputAxons = most(func(u chip.Usage) int { return u.OutputAxons }) / 3 }},
-		{"neuron axons", func(l *chip.Limits) { l.PopulationAxons, l.SharedSynapses, l.SynapseBits, l.InputAxons = false, false, 1, 200 }},
+		{"neuron axons", func(l *chip.Limits) {
+			l.PopulationAxons, l.SharedSynapses, l.SynapseBits, l.InputAxons = false, false, 1, 200
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			lim := loose
