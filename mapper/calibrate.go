@@ -9,7 +9,11 @@ import (
 
 // Calibration holds what data-based normalization needs from a float network's activations
 // on calibration images: for every convolution and shortcut layer, per channel, the maximum
-// over the channel's positions of each neuron's p-th percentile over the images.
+// over the channel's positions of each neuron's p-th percentile over the images. It also
+// holds what the activity estimate needs (see Converted.Activity): for those layers and
+// every max-pool layer, per channel, the mean of the activation's magnitude over the images
+// and positions; a max-pool layer has only that. Calibrations saved before the means existed
+// lack them, and remain valid.
 type Calibration struct {
 	Percentile float64 `json:"percentile"` // p, in (0, 100]
 	Images     int     `json:"images"`     // how many images were seen
@@ -17,14 +21,19 @@ type Calibration struct {
 	Layers map[int]ChannelStats `json:"layers"`
 }
 
-// ChannelStats are one layer's per-channel normalization statistics.
+// ChannelStats are one layer's per-channel statistics: the percentile statistics that
+// normalization uses (convolution and shortcut layers only), and the mean magnitude that the
+// activity estimate uses (nil in calibrations made before it existed).
 type ChannelStats struct {
-	Positive []float32 `json:"positive"` // of the activation itself (Spiking-YOLO's statistic)
-	Abs      []float32 `json:"abs"`      // of its magnitude, which covers the negative side too
+	Positive []float32 `json:"positive,omitempty"` // of the activation itself (Spiking-YOLO's statistic)
+	Abs      []float32 `json:"abs,omitempty"`      // of its magnitude, which covers the negative side too
+	// MeanAbs is the mean of |a| over the images and the channel's positions.
+	MeanAbs []float32 `json:"mean_abs,omitempty"`
 }
 
 // Calibrator accumulates a Calibration image by image. Per neuron it keeps only the few
-// largest values the percentile needs, so its memory does not grow with the images.
+// largest values the percentile needs, and per channel a sum, so its memory does not grow
+// with the images.
 type Calibrator struct {
 	net        *model.Network
 	runner     *model.Runner
@@ -33,6 +42,10 @@ type Calibrator struct {
 	seen       int
 	keep       int // values kept per neuron: n - floor(p/100·(n-1))
 	top        map[int]*[2][]float32
+	// sums is, per convolution, shortcut and max-pool layer, per channel, the sum of |a| over
+	// the images and positions so far, in float64: each image's sum over the channel's
+	// positions in index order, added image by image, so the result is the same on every run.
+	sums map[int][]float64
 }
 
 // NewCalibrator prepares to calibrate net on exactly images images at the given percentile.
@@ -43,9 +56,14 @@ func NewCalibrator(net *model.Network, images int, percentile float64) (*Calibra
 	if !(percentile > 0 && percentile <= 100) {
 		return nil, fmt.Errorf("percentile %v: want 0 < p <= 100", percentile)
 	}
-	c := &Calibrator{net: net, runner: model.NewRunner(net), percentile: percentile, images: images, top: map[int]*[2][]float32{}}
+	c := &Calibrator{net: net, runner: model.NewRunner(net), percentile: percentile, images: images, top: map[int]*[2][]float32{},
+		sums: map[int][]float64{}}
 	c.keep = images - int(math.Floor(percentile/100*float64(images-1)))
 	for i, l := range net.Layers {
+		switch l.Op.(type) {
+		case *model.Conv, *model.Shortcut, *model.MaxPool:
+			c.sums[i] = make([]float64, l.Out.C)
+		}
 		switch l.Op.(type) {
 		case *model.Conv, *model.Shortcut:
 			var t [2][]float32
@@ -73,6 +91,17 @@ func (c *Calibrator) Add(input []float32) error {
 		for k, x := range outs[i] {
 			insertTop(t[0][k*c.keep:(k+1)*c.keep], x)
 			insertTop(t[1][k*c.keep:(k+1)*c.keep], float32(math.Abs(float64(x))))
+		}
+	}
+	for i, sum := range c.sums {
+		out := outs[i]
+		hw := len(out) / len(sum)
+		for ch := range sum {
+			s := 0.0
+			for _, x := range out[ch*hw : (ch+1)*hw] {
+				s += math.Abs(float64(x))
+			}
+			sum[ch] += s
 		}
 	}
 	return nil
@@ -123,6 +152,17 @@ func (c *Calibrator) Finish() (*Calibration, error) {
 			}
 		}
 		cal.Layers[i] = ChannelStats{Positive: st[0], Abs: st[1]}
+	}
+	for i, sum := range c.sums {
+		shape := c.net.Layers[i].Out
+		n := float64(c.images) * float64(shape.H*shape.W)
+		mean := make([]float32, len(sum))
+		for ch, s := range sum {
+			mean[ch] = float32(s / n)
+		}
+		st := cal.Layers[i]
+		st.MeanAbs = mean
+		cal.Layers[i] = st
 	}
 	return cal, nil
 }

@@ -22,6 +22,7 @@ type Converted struct {
 	// Clipped counts the weights that did not fit the weight bits and were clipped.
 	Clipped int
 
+	cal     *Calibration   // the calibration converted with: Activity reads its means
 	outputs map[int]int    // model layer of each output convolution → its chip accumulator
 	encoder *model.Network // the analog layers' input currents, as float convolutions
 	analog  []int          // chip layer of each encoder layer
@@ -61,7 +62,7 @@ func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, err
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	cv := &Converted{Float: net, Net: &chip.Network{}, Options: opt, Lambda: make([][]float64, len(net.Layers)), outputs: map[int]int{}}
+	cv := &Converted{Float: net, Net: &chip.Network{}, Options: opt, Lambda: make([][]float64, len(net.Layers)), cal: cal, outputs: map[int]int{}}
 	var err error
 	if cv.encoder, err = model.NewNetwork(net.Input); err != nil {
 		return nil, err

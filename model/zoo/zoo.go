@@ -48,6 +48,7 @@ func DogJPEG() []byte { return bytes.Clone(dogJPEG) }
 var defaultCalibration []byte
 
 // DefaultCalibration returns the default detector's calibration (mapper's JSON format): its
-// activation statistics at percentile 99.9 over darknet's seven sample images, made with
+// activation statistics at percentile 99.9 and mean magnitudes (from which mapping expects
+// the spiking network's activity) over darknet's seven sample images, made with
 // "spikeyolo convert --calib ../shared/data/images --save-calib FILE".
 func DefaultCalibration() []byte { return bytes.Clone(defaultCalibration) }
