@@ -34,7 +34,7 @@ type convFlags struct {
 
 func (c *convFlags) register(fs *pflag.FlagSet) {
 	d := mapper.DefaultOptions()
-	fs.StringSliceVar(&c.calib, "calib", nil, "calibration images (files or folders, comma-separated) or a calibration `FILE`.json (default: the embedded model's own)")
+	fs.StringSliceVar(&c.calib, "calib", nil, "calibration images (files or folders, comma-separated) or a calibration `FILE`.json (default: the embedded model's own; with --weights random, the embedded dog.jpg)")
 	fs.Float64Var(&c.percentile, "percentile", 99.9, "percentile of each neuron's activations over the calibration images")
 	fs.StringVar(&c.norm, "norm", d.Norm.String(), "normalization factors: channel (one per channel) or layer (one per layer)")
 	fs.StringVar(&c.stat, "norm-stat", d.Stat.String(), "statistic normalized: abs (|activation|) or positive (the activation of leaky and relu layers, as Spiking-YOLO; linear layers always use abs)")
@@ -101,7 +101,7 @@ func (c *convFlags) calibration(m *loadedModel, mode preprocess.Mode) (*mapper.C
 		}
 		return cal, nil
 	}
-	if len(c.calib) == 0 {
+	if len(c.calib) == 0 && !m.random {
 		if !m.embedded {
 			return nil, usagef("--calib is needed to convert %s (images, or a calibration .json)", m.name)
 		}
@@ -110,12 +110,22 @@ func (c *convFlags) calibration(m *loadedModel, mode preprocess.Mode) (*mapper.C
 		}
 		return mapper.ReadCalibration(bytes.NewReader(zoo.DefaultCalibration()), "embedded calibration", m.net)
 	}
+	if !(c.percentile > 0 && c.percentile <= 100) {
+		return nil, usagef("--percentile %v: want 0 < p <= 100", c.percentile)
+	}
+	if len(c.calib) == 0 {
+		// Random weights have no calibration of their own: calibrate on the embedded dog.jpg.
+		im, err := preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
+		if err != nil {
+			return nil, fmt.Errorf("embedded dog.jpg: %v", err)
+		}
+		return mapper.Calibrate(m.net, 1, c.percentile, func(int) ([]float32, error) {
+			return im.Fit(m.net.Input.W, m.net.Input.H, mode).Data, nil
+		})
+	}
 	files, err := imageFiles(c.calib)
 	if err != nil {
 		return nil, err
-	}
-	if !(c.percentile > 0 && c.percentile <= 100) {
-		return nil, usagef("--percentile %v: want 0 < p <= 100", c.percentile)
 	}
 	return mapper.Calibrate(m.net, len(files), c.percentile, func(i int) ([]float32, error) {
 		im, err := preprocess.Load(files[i])

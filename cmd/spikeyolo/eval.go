@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -109,7 +110,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, p := range points {
 		if jsonOut {
-			obj := map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": p.MAP,
+			var fidelityMAP any = p.MAP
+			if math.IsNaN(p.MAP) {
+				fidelityMAP = nil // no float detections to measure against: JSON has no NaN
+			}
+			obj := map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": fidelityMAP,
 				"rel_l2": p.RelL2, "spikes_per_frame": p.SpikesPerFrame, "synops_per_frame": p.SynopsPerFrame, "firing_rate": p.FiringRate,
 				"synops_per_mac": p.SynopsPerFrame / float64(macs), "options": cv.Options}
 			if layers {

@@ -6,7 +6,9 @@
 // for training are accepted and ignored; a key that would change inference in a way this
 // package does not implement (dilation, anti-aliasing, ...) is an error unless it has its
 // neutral value; an unknown section, an unknown key or a malformed value is an error that
-// names the file and line. Weights are float32 little-endian, as darknet writes them.
+// names the file and line. Weights are float32 little-endian, as darknet writes them;
+// RandomWeights gives a network untrained weights instead, to map and cost an architecture
+// before it is trained.
 package darknet
 
 import (
@@ -23,12 +25,7 @@ import (
 
 // Load reads a detector from its .cfg and .weights files.
 func Load(cfgPath, weightsPath string) (*model.Network, error) {
-	f, err := os.Open(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	net, err := ParseConfig(f, cfgPath)
+	net, err := LoadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +37,17 @@ func Load(cfgPath, weightsPath string) (*model.Network, error) {
 		return nil, err
 	}
 	return net, nil
+}
+
+// LoadConfig reads a detector's .cfg file. Its parameters are zero until LoadWeights or
+// RandomWeights fills them.
+func LoadConfig(cfgPath string) (*model.Network, error) {
+	f, err := os.Open(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseConfig(f, cfgPath)
 }
 
 // option is one "key=value" line of a section.
