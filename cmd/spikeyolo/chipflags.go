@@ -52,5 +52,5 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 	if c.cores < 0 {
 		return nil, usagef("--cores %d: want a positive number", c.cores)
 	}
-	return mapper.Partition(cv.Net, arch, nil, mapper.PartitionOptions{Cores: c.cores, GrowBoard: c.growBoard}, r, m)
+	return mapper.Partition(cv.Net, arch, cv.Activity(), mapper.PartitionOptions{Cores: c.cores, GrowBoard: c.growBoard}, r, m)
 }
