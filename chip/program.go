@@ -282,26 +282,44 @@ func (p *Program) storedSynapses() []int64 {
 	return n
 }
 
+// Limit is one of a core's limits.
+type Limit uint8
+
+// The limits of a core, in the order reports list them.
+const (
+	LimitNeurons Limit = iota
+	LimitSynapseMemory
+	LimitInputAxons
+	LimitOutputAxons
+)
+
+// AllLimits lists every Limit.
+var AllLimits = []Limit{LimitNeurons, LimitSynapseMemory, LimitInputAxons, LimitOutputAxons}
+
+var limitNames = [...]string{"neurons", "synapse memory", "input axons", "output axons"}
+
+func (k Limit) String() string { return limitNames[k] }
+
+// Of is the value of limit k: neurons, bytes, axons or output-axon slots.
+func (l Limits) Of(k Limit) int {
+	return [...]int{l.Neurons, l.SynapseBytes, l.InputAxons, l.OutputAxons}[k]
+}
+
+// Of is the use of limit k, in Limits.Of's units.
+func (u Usage) Of(k Limit) int {
+	return [...]int{u.Neurons, u.SynapseBytes, u.InputAxons, u.OutputAxons}[k]
+}
+
 // CheckLimits lists, per limit of the architecture that some cores exceed, how many do and
 // the worst; nil if every core fits.
 func (p *Program) CheckLimits() []string {
-	lim := p.Arch.Limits
-	type check struct {
-		name  string
-		limit int
-		get   func(Usage) int
-	}
 	var out []string
 	usage := p.Usage()
-	for _, ck := range []check{
-		{"neurons", lim.Neurons, func(u Usage) int { return u.Neurons }},
-		{"synapse memory bytes", lim.SynapseBytes, func(u Usage) int { return u.SynapseBytes }},
-		{"input axons", lim.InputAxons, func(u Usage) int { return u.InputAxons }},
-		{"output axons", lim.OutputAxons, func(u Usage) int { return u.OutputAxons }},
-	} {
+	for _, k := range AllLimits {
+		limit := p.Arch.Limits.Of(k)
 		over, worst, at := 0, 0, 0
 		for i, u := range usage {
-			if v := ck.get(u); v > ck.limit {
+			if v := u.Of(k); v > limit {
 				over++
 				if v > worst {
 					worst, at = v, i
@@ -310,7 +328,7 @@ func (p *Program) CheckLimits() []string {
 		}
 		if over > 0 {
 			out = append(out, fmt.Sprintf("%d of %d cores exceed %d %s (worst: core %d of layer %q, %d)",
-				over, len(usage), ck.limit, ck.name, at, p.Net.Layers[p.Cores[at].Layer].Name, worst))
+				over, len(usage), limit, k, at, p.Net.Layers[p.Cores[at].Layer].Name, worst))
 		}
 	}
 	return out

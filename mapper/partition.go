@@ -104,23 +104,23 @@ type planner struct {
 	// from the plan breaks an axon limit that only the whole program can count; capBy names
 	// that limit.
 	cap   []int
-	capBy []string
+	capBy []chip.Limit
 }
 
 // candidate is one way to cut a layer.
 type candidate struct {
 	grid  chip.Grid
 	cores int
-	box   int     // neurons of the largest box
-	time  float64 // modelled seconds per tick of the largest box (or work units, see newPlanner)
-	limit string  // the limit closest to binding, for reports
+	box   int        // neurons of the largest box
+	time  float64    // modelled seconds per tick of the largest box (or work units, see newPlanner)
+	limit chip.Limit // the limit it uses the largest share of
 }
 
 // newPlanner lists every layer's candidate grids within the limits a box can be checked
 // against on its own: neurons, synapse memory and input axons (an upper bound for neuron
 // axons; population axons are checked on the whole program).
 func newPlanner(net *chip.Network, arch *chip.Arch, act *Activity) (*planner, error) {
-	pl := &planner{net: net, arch: arch, cap: make([]int, len(net.Layers)), capBy: make([]string, len(net.Layers))}
+	pl := &planner{net: net, arch: arch, cap: make([]int, len(net.Layers)), capBy: make([]chip.Limit, len(net.Layers))}
 	perNeuron := neuronTimes(net, arch, act)
 	for i := range net.Layers {
 		pl.cap[i] = arch.Limits.Neurons
@@ -198,10 +198,10 @@ func (pl *planner) candidates(i int, perNeuron float64) ([]candidate, error) {
 					continue
 				}
 				g := chip.Grid{Channels: cb, Rows: rb, Cols: wb}
-				binding, fits := pl.fits(i, g)
+				binding, broken, fits := pl.fits(i, g)
 				if !fits {
 					if cb == 1 && rb == 1 && wb == 1 {
-						why = binding
+						why = broken
 					}
 					continue
 				}
@@ -227,9 +227,10 @@ func (pl *planner) candidates(i int, perNeuron float64) ([]candidate, error) {
 	return slices.CompactFunc(all, func(a, b candidate) bool { return a.cores == b.cores }), nil
 }
 
-// fits checks a box of grid g of layer i against the limits a box can be checked on alone,
-// and names the limit it uses most of (or, if it does not fit, the one it breaks).
-func (pl *planner) fits(i int, g chip.Grid) (limit string, ok bool) {
+// fits checks a box of grid g of layer i against the limits a box can be checked on alone
+// (neurons, synapse memory, input axons): ok, and the limit it uses the largest share of; or
+// not, and why.
+func (pl *planner) fits(i int, g chip.Grid) (limit chip.Limit, why string, ok bool) {
 	l := &pl.net.Layers[i]
 	lim := pl.arch.Limits
 	box := g.Channels * g.Rows * g.Cols
@@ -258,32 +259,25 @@ func (pl *planner) fits(i int, g chip.Grid) (limit string, ok bool) {
 		}
 		axons += units
 		if fanIn == "" {
-			fanIn = fmt.Sprintf("%d source units of layer %d (%s) in its window", units, in.From, pl.net.Layers[in.From].Name)
+			fanIn = fmt.Sprintf(" (%d source units of layer %d (%s) in its window)", units, in.From, pl.net.Layers[in.From].Name)
 		}
 	}
-	bytes := (weights*int64(lim.SynapseBits) + 7) / 8
-	uses := []struct {
-		name      string
-		use, have int64
-	}{
-		{"neurons", int64(box), int64(lim.Neurons)},
-		{"synapse memory", bytes, int64(lim.SynapseBytes)},
-		{"input axons", axons, int64(lim.InputAxons)},
-	}
+	use := chip.Usage{Neurons: box, SynapseBytes: int((weights*int64(lim.SynapseBits) + 7) / 8), InputAxons: int(axons)}
 	best := -1.0
-	for _, u := range uses {
-		if u.use > u.have {
-			what := fmt.Sprintf("%s: %d of %d", u.name, u.use, u.have)
-			if u.name == "input axons" {
-				what += " (" + fanIn + ")"
+	for _, k := range []chip.Limit{chip.LimitNeurons, chip.LimitSynapseMemory, chip.LimitInputAxons} {
+		u, have := use.Of(k), lim.Of(k)
+		if u > have {
+			why = fmt.Sprintf("%s: %d of %d", k, u, have)
+			if k == chip.LimitInputAxons {
+				why += fanIn
 			}
-			return what, false
+			return k, why, false
 		}
-		if f := float64(u.use) / float64(max(u.have, 1)); f > best {
-			best, limit = f, u.name
+		if f := float64(u) / float64(max(have, 1)); f > best {
+			best, limit = f, k
 		}
 	}
-	return limit, true
+	return limit, "", true
 }
 
 // span is how many source rows (or columns) a run of n target rows reads through a window of
@@ -299,7 +293,7 @@ func span(n, stride, size, upsample, length int) int {
 // fewest is the fewest cores any plan needs, and what binds the layers there.
 func (pl *planner) fewest() (int, string) {
 	total := 0
-	count := map[string]int{}
+	count := map[chip.Limit]int{}
 	for l, cs := range pl.cands {
 		k := slices.IndexFunc(cs, func(c candidate) bool { return c.box <= pl.cap[l] })
 		if k < 0 {
@@ -313,9 +307,9 @@ func (pl *planner) fewest() (int, string) {
 		}
 	}
 	var parts []string
-	for _, name := range []string{"neurons", "synapse memory", "input axons", "output axons"} {
-		if count[name] > 0 {
-			parts = append(parts, fmt.Sprintf("%s in %d layers", name, count[name]))
+	for _, k := range chip.AllLimits {
+		if count[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s in %d layers", k, count[k]))
 		}
 	}
 	return total, "binding: " + strings.Join(parts, ", ")
@@ -424,19 +418,13 @@ func (pl *planner) overLimits(p *chip.Program) []string {
 	broke := map[int]bool{}
 	for ci, u := range p.Usage() {
 		l := p.Cores[ci].Layer
-		for _, c := range []struct {
-			name      string
-			use, have int
-		}{
-			{"neurons", u.Neurons, lim.Neurons}, {"synapse memory", u.SynapseBytes, lim.SynapseBytes},
-			{"input axons", u.InputAxons, lim.InputAxons}, {"output axons", u.OutputAxons, lim.OutputAxons},
-		} {
-			if c.use > c.have && !broke[l] {
+		for _, k := range chip.AllLimits {
+			if use, have := u.Of(k), lim.Of(k); use > have && !broke[l] {
 				broke[l] = true
 				g := p.Grids[l]
 				pl.cap[l] = min(pl.cap[l], g.Channels*g.Rows*g.Cols-1)
-				pl.capBy[l] = c.name
-				over = append(over, fmt.Sprintf("layer %d (%s): core %d uses %d of %d %s", l, p.Net.Layers[l].Name, ci, c.use, c.have, c.name))
+				pl.capBy[l] = k
+				over = append(over, fmt.Sprintf("layer %d (%s): core %d uses %d of %d %s", l, p.Net.Layers[l].Name, ci, use, have, k))
 			}
 		}
 	}
