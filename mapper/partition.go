@@ -99,12 +99,14 @@ const maxRounds = 30
 type planner struct {
 	net   *chip.Network
 	arch  *chip.Arch
-	cands [][]candidate // per layer: ascending cores, strictly descending time (a Pareto front)
-	// cap is, per layer, the largest box (in neurons) allowed: lowered when a program built
-	// from the plan breaks an axon limit that only the whole program can count; capBy names
-	// that limit.
-	cap   []int
-	capBy []chip.Limit
+	all   [][]candidate // per layer: every cut that fits a core on its own, by cores, time, spread
+	cands [][]candidate // per layer: those within the caps, the first of each core count
+	// cap and capPositions are, per layer, the largest box allowed, in neurons and in
+	// positions: lowered when a program built from the plan breaks an axon limit that only the
+	// whole program can count (capBy names it). Population axons are shared by a position's
+	// channels, so their counts grow with positions; neuron axons with neurons.
+	cap, capPositions []int
+	capBy             []chip.Limit
 }
 
 // candidate is one way to cut a layer.
@@ -120,17 +122,37 @@ type candidate struct {
 // against on its own: neurons, synapse memory and input axons (an upper bound for neuron
 // axons; population axons are checked on the whole program).
 func newPlanner(net *chip.Network, arch *chip.Arch, act *Activity) (*planner, error) {
-	pl := &planner{net: net, arch: arch, cap: make([]int, len(net.Layers)), capBy: make([]chip.Limit, len(net.Layers))}
+	n := len(net.Layers)
+	pl := &planner{net: net, arch: arch, cap: make([]int, n), capPositions: make([]int, n), capBy: make([]chip.Limit, n)}
 	perNeuron := neuronTimes(net, arch, act)
 	for i := range net.Layers {
-		pl.cap[i] = arch.Limits.Neurons
+		pl.cap[i], pl.capPositions[i] = arch.Limits.Neurons, arch.Limits.Neurons
 		cs, err := pl.candidates(i, perNeuron[i])
 		if err != nil {
 			return nil, fmt.Errorf("mapper: layer %d (%s): %w", i, net.Layers[i].Name, err)
 		}
-		pl.cands = append(pl.cands, cs)
+		pl.all = append(pl.all, cs)
 	}
+	pl.applyCaps()
 	return pl, nil
+}
+
+// applyCaps keeps, per layer, the candidates within its caps, the first (fastest, least
+// spread) of each core count.
+func (pl *planner) applyCaps() {
+	pl.cands = make([][]candidate, len(pl.all))
+	for l, all := range pl.all {
+		var cs []candidate
+		for _, c := range all {
+			if c.box > pl.cap[l] || c.grid.Rows*c.grid.Cols > pl.capPositions[l] {
+				continue
+			}
+			if len(cs) == 0 || cs[len(cs)-1].cores != c.cores {
+				cs = append(cs, c)
+			}
+		}
+		pl.cands[l] = cs
+	}
 }
 
 // neuronTimes is, per layer, the modelled time per tick of one of its neurons: its expected
@@ -224,7 +246,7 @@ func (pl *planner) candidates(i int, perNeuron float64) ([]candidate, error) {
 		}
 		return cmpFloat(spread(a.grid, s), spread(b.grid, s))
 	})
-	return slices.CompactFunc(all, func(a, b candidate) bool { return a.cores == b.cores }), nil
+	return all, nil
 }
 
 // fits checks a box of grid g of layer i against the limits a box can be checked on alone
@@ -295,15 +317,14 @@ func (pl *planner) fewest() (int, string) {
 	total := 0
 	count := map[chip.Limit]int{}
 	for l, cs := range pl.cands {
-		k := slices.IndexFunc(cs, func(c candidate) bool { return c.box <= pl.cap[l] })
-		if k < 0 {
+		if len(cs) == 0 {
 			continue // solve says which layer cannot be cut
 		}
-		total += cs[k].cores
-		if k > 0 {
+		total += cs[0].cores
+		if cs[0].cores != pl.all[l][0].cores {
 			count[pl.capBy[l]]++
 		} else {
-			count[cs[k].limit]++
+			count[cs[0].limit]++
 		}
 	}
 	var parts []string
@@ -318,7 +339,7 @@ func (pl *planner) fewest() (int, string) {
 // solve picks one candidate per layer: the plan of at most want cores whose slowest core is
 // the fastest, using, when it can, exactly want cores (exact: it must).
 func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
-	allowed := func(l int, c *candidate, limit float64) bool { return c.box <= pl.cap[l] && c.time <= limit }
+	allowed := func(l int, c *candidate, limit float64) bool { return c.time <= limit }
 	// cheapest is, per layer, the fewest cores within the time limit, or -1.
 	cheapest := func(limit float64) (pick []int, total int) {
 		pick = make([]int, len(pl.cands))
@@ -352,9 +373,9 @@ func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
 	})
 	if k == len(times) {
 		for l, cs := range pl.cands {
-			if !slices.ContainsFunc(cs, func(c candidate) bool { return c.box <= pl.cap[l] }) {
-				return nil, fmt.Errorf("mapper: layer %d (%s): no cut of it fits %s: its cores broke %s even with %d neurons each",
-					l, pl.net.Layers[l].Name, pl.arch.Name, pl.capBy[l], pl.cap[l]+1)
+			if len(cs) == 0 {
+				return nil, fmt.Errorf("mapper: layer %d (%s): no cut of it fits %s: its cores broke %s even with %d neurons or %d positions each",
+					l, pl.net.Layers[l].Name, pl.arch.Name, pl.capBy[l], pl.cap[l]+1, pl.capPositions[l]+1)
 			}
 		}
 		return nil, fmt.Errorf("mapper: the network does not fit %d cores of %s", want, pl.arch.Name)
@@ -411,7 +432,8 @@ func (pl *planner) exactly(want int, limit float64, allowed func(int, *candidate
 }
 
 // overLimits counts the exact use of every core of p and, for each layer some of whose cores
-// break a limit, forbids its boxes that large from then on; it lists what broke.
+// break a limit, forbids from then on its boxes that large, and larger than the share of the
+// box the limit allows; it lists what broke.
 func (pl *planner) overLimits(p *chip.Program) []string {
 	lim := pl.arch.Limits
 	var over []string
@@ -422,12 +444,19 @@ func (pl *planner) overLimits(p *chip.Program) []string {
 			if use, have := u.Of(k), lim.Of(k); use > have && !broke[l] {
 				broke[l] = true
 				g := p.Grids[l]
-				pl.cap[l] = min(pl.cap[l], g.Channels*g.Rows*g.Cols-1)
+				// Axon counts grow about as a box's units: shrink them in proportion.
+				box, positions := g.Channels*g.Rows*g.Cols, g.Rows*g.Cols
+				if k != chip.LimitNeurons && k != chip.LimitSynapseMemory && lim.PopulationAxons && positions > 1 {
+					pl.capPositions[l] = min(pl.capPositions[l], positions-1, positions*have/use)
+				} else {
+					pl.cap[l] = min(pl.cap[l], box-1, box*have/use)
+				}
 				pl.capBy[l] = k
 				over = append(over, fmt.Sprintf("layer %d (%s): core %d uses %d of %d %s", l, p.Net.Layers[l].Name, ci, use, have, k))
 			}
 		}
 	}
+	pl.applyCaps()
 	return over
 }
 
