@@ -14,9 +14,10 @@ import (
 
 // PartitionOptions say how many cores a partition uses and where it may put them.
 type PartitionOptions struct {
-	// Cores is the exact number of cores to use; 0 uses every core of the chips that the
-	// fewest cores need (static power is paid per chip, so their spare cores cost nothing
-	// and take work off the slowest ones).
+	// Cores is the exact number of cores to use; 0 chooses whole chips, from as many as the
+	// fewest cores need to the board's, whose frames spend the least static energy (see
+	// planner.bestCores): static power is paid per chip and per second, and spare cores take
+	// work off the slowest ones, which set the tick.
 	Cores int
 	// GrowBoard lets the board grow by rows of chips when the architecture's is too small;
 	// without it, a network that does not fit is an error.
@@ -49,11 +50,10 @@ func Partition(net *chip.Network, arch *chip.Arch, act *Activity, opt PartitionO
 		fewest, binding := pl.fewest()
 		want := opt.Cores
 		switch {
+		case want == 0 && fewest <= board.Cores():
+			want = pl.bestCores(fewest, board)
 		case want == 0:
 			want = chipsFor(fewest) * perChip
-			if want > board.Cores() && fewest <= board.Cores() {
-				want = board.Cores()
-			}
 		case want < fewest:
 			return nil, fmt.Errorf("mapper: %d cores: the fewest that fit %s's limits are %d on %d chips (%s)",
 				want, arch.Name, fewest, chipsFor(fewest), binding)
@@ -336,28 +336,8 @@ func (pl *planner) fewest() (int, string) {
 	return total, "binding: " + strings.Join(parts, ", ")
 }
 
-// solve picks one candidate per layer: the plan of at most want cores whose slowest core is
-// the fastest, using, when it can, exactly want cores (exact: it must).
-func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
-	allowed := func(l int, c *candidate, limit float64) bool { return c.time <= limit }
-	// cheapest is, per layer, the fewest cores within the time limit, or -1.
-	cheapest := func(limit float64) (pick []int, total int) {
-		pick = make([]int, len(pl.cands))
-		for l, cs := range pl.cands {
-			pick[l] = -1
-			for k := range cs {
-				if allowed(l, &cs[k], limit) {
-					pick[l] = k
-					total += cs[k].cores
-					break
-				}
-			}
-			if pick[l] < 0 {
-				return nil, 0
-			}
-		}
-		return pick, total
-	}
+// times lists the distinct modelled times of the candidates, ascending.
+func (pl *planner) times() []float64 {
 	var times []float64
 	for _, cs := range pl.cands {
 		for _, c := range cs {
@@ -365,12 +345,67 @@ func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
 		}
 	}
 	slices.Sort(times)
-	times = slices.Compact(times)
-	// The fastest slowest core within want cores.
-	k := sort.Search(len(times), func(k int) bool {
-		pick, total := cheapest(times[k])
+	return slices.Compact(times)
+}
+
+// cheapest picks, per layer, the candidate of the fewest cores within the time limit; nil if
+// some layer has none.
+func (pl *planner) cheapest(limit float64) (pick []int, total int) {
+	pick = make([]int, len(pl.cands))
+	for l, cs := range pl.cands {
+		k := slices.IndexFunc(cs, func(c candidate) bool { return c.time <= limit })
+		if k < 0 {
+			return nil, 0
+		}
+		pick[l] = k
+		total += cs[k].cores
+	}
+	return pick, total
+}
+
+// fastest is the index in times of the fastest slowest core that a plan within want cores
+// can have, or len(times) if none fits.
+func (pl *planner) fastest(want int, times []float64) int {
+	return sort.Search(len(times), func(k int) bool {
+		pick, total := pl.cheapest(times[k])
 		return pick != nil && total <= want
 	})
+}
+
+// bestCores is the default number of cores: whole chips, from as many as the fewest cores
+// need to the board's, choosing the count whose frames spend the least static energy (a
+// chip's static power, times the chips, times the modelled tick: the slowest core, then the
+// barrier, at least the architecture's shortest tick). More chips cost more power but take
+// work off the slowest core; the fewer chips win a tie.
+func (pl *planner) bestCores(fewest int, board router.Topology) int {
+	perChip := board.CoresPerChip()
+	first := (fewest + perChip - 1) / perChip
+	best, bestCost := first*perChip, math.Inf(1)
+	lat := pl.arch.Latency
+	timed := lat.Synop != 0 || lat.NeuronActive != 0 || lat.NeuronInactive != 0
+	if !timed || pl.arch.StaticPower == 0 {
+		return best
+	}
+	times := pl.times()
+	for chips := first; chips <= board.ChipsX*board.ChipsY; chips++ {
+		k := pl.fastest(chips*perChip, times)
+		if k == len(times) {
+			continue
+		}
+		tick := max(times[k]+lat.Barrier, pl.arch.TickMin)
+		if cost := pl.arch.StaticPower * float64(chips) * tick; cost < bestCost {
+			best, bestCost = chips*perChip, cost
+		}
+	}
+	return best
+}
+
+// solve picks one candidate per layer: the plan of at most want cores whose slowest core is
+// the fastest, using, when it can, exactly want cores (exact: it must).
+func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
+	allowed := func(l int, c *candidate, limit float64) bool { return c.time <= limit }
+	times := pl.times()
+	k := pl.fastest(want, times)
 	if k == len(times) {
 		for l, cs := range pl.cands {
 			if len(cs) == 0 {
@@ -386,7 +421,7 @@ func (pl *planner) solve(want int, exact bool) ([]chip.Grid, error) {
 			return grids, nil
 		}
 		if !exact {
-			pick, _ := cheapest(times[k])
+			pick, _ := pl.cheapest(times[k])
 			grids := make([]chip.Grid, len(pick))
 			for l, c := range pick {
 				grids[l] = pl.cands[l][c].grid

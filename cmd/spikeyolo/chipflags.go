@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -15,6 +17,8 @@ type chipFlags struct {
 	arch      string
 	cores     int
 	growBoard bool
+	placement string
+	mapping   string
 	routing   string
 	multicast string
 }
@@ -23,6 +27,8 @@ func (c *chipFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.arch, "arch", "loihi", "architecture: a preset ("+strings.Join(chip.Presets(), ", ")+") or a YAML `FILE`")
 	fs.IntVar(&c.cores, "cores", 0, "use exactly this many cores (default: every core of the chips the fewest cores need)")
 	fs.BoolVar(&c.growBoard, "grow-board", false, "add rows of chips when the architecture's board is too small (default: an error)")
+	fs.StringVar(&c.placement, "placement", "traffic", "where cores sit: traffic (cut the expected packets x hops and chip crossings) or order (layer order)")
+	fs.StringVar(&c.mapping, "mapping", "", "run on the mapping saved in `FILE` by spikeyolo map --save (instead of --cores, --grow-board, --placement)")
 	fs.StringVar(&c.routing, "routing", "xy", "packet routing: xy or yx (dimension order)")
 	fs.StringVar(&c.multicast, "multicast", "percore", "multicast: percore (a packet per destination core) or tree (copied in the routers)")
 }
@@ -39,7 +45,8 @@ func (c *chipFlags) loadArch() (*chip.Arch, error) {
 	return a, nil
 }
 
-// program maps a converted network onto the architecture.
+// program maps a converted network onto the architecture: partitioned by its expected
+// activity and placed, or as a saved mapping says.
 func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Program, error) {
 	r, err := router.ParseRouting(c.routing)
 	if err != nil {
@@ -49,8 +56,33 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 	if err != nil {
 		return nil, usagef("--multicast: %v", err)
 	}
+	how, err := mapper.ParsePlacement(c.placement)
+	if err != nil {
+		return nil, usagef("--placement: %v", err)
+	}
 	if c.cores < 0 {
 		return nil, usagef("--cores %d: want a positive number", c.cores)
 	}
-	return mapper.Partition(cv.Net, arch, cv.Activity(), mapper.PartitionOptions{Cores: c.cores, GrowBoard: c.growBoard}, r, m)
+	if c.mapping != "" {
+		f, err := os.Open(c.mapping)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		saved, err := mapper.ReadMapping(f, c.mapping)
+		if err != nil {
+			return nil, err
+		}
+		return saved.Program(cv.Net, arch, r, m, c.mapping)
+	}
+	act := cv.Activity()
+	p, err := mapper.Partition(cv.Net, arch, act, mapper.PartitionOptions{Cores: c.cores, GrowBoard: c.growBoard}, r, m)
+	if err != nil {
+		return nil, err
+	}
+	slots, err := mapper.Place(p, mapper.Flows(p, act), how)
+	if err != nil {
+		return nil, fmt.Errorf("placing %d cores: %w", len(p.Cores), err)
+	}
+	return p.Placed(slots)
 }
