@@ -144,6 +144,7 @@ func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, m
 			snaps = run.Snapshots
 			res.report = prog.Report(run, floatMACs(cv.Float), cv.AnalogMACs())
 			res.Cores, res.Packets, res.Hops = res.report.Cores, res.report.Packets, res.report.Hops
+			res.Chips, res.Crossings = res.report.Chips, res.report.Crossings
 			res.Energy = &jsonEnergy{Total: res.report.Energy, ByCategory: res.report.ByCategory, PerSynop: res.report.EnergyPerSynop,
 				Float: res.report.FloatEnergy}
 			res.Latency = &jsonLatency{Tick: res.report.TickTime, Frame: res.report.FrameTime}
@@ -180,6 +181,8 @@ type jsonImage struct {
 	Cores      int             `json:"cores,omitempty"`
 	Packets    int64           `json:"packets,omitempty"`
 	Hops       int64           `json:"hops,omitempty"`
+	Chips      int             `json:"chips,omitempty"`
+	Crossings  int64           `json:"chip_crossings,omitempty"`
 	Energy     *jsonEnergy     `json:"energy,omitempty"`
 	Latency    *jsonLatency    `json:"latency,omitempty"`
 	Detections []jsonDetection `json:"detections"`
@@ -273,8 +276,8 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 		fmt.Fprintf(w, "  %d spikes, %d synaptic operations\n", out.Spikes, out.Synops)
 	}
 	if r := out.report; r != nil {
-		fmt.Fprintf(w, "  %s: %d cores on %d chips, %d packets, %d hops; %.3g J per frame (%.3g J per synaptic op; float network on 45 nm: %.3g J), %.3g s per frame (%.3g s per tick)\n",
-			r.Arch, r.Cores, r.Chips, r.Packets, r.Hops, r.Energy, r.EnergyPerSynop, r.FloatEnergy, r.FrameTime, r.TickTime)
+		fmt.Fprintf(w, "  %s: %d cores on %d chips, %d packets, %d hops, %d chip crossings; %.3g J per frame (%.3g J per synaptic op; float network on 45 nm: %.3g J), %.3g s per frame (%.3g s per tick)\n",
+			r.Arch, r.Cores, r.Chips, r.Packets, r.Hops, r.Crossings, r.Energy, r.EnergyPerSynop, r.FloatEnergy, r.FrameTime, r.TickTime)
 		for _, v := range r.LimitViolations {
 			fmt.Fprintf(w, "  note: %s\n", v)
 		}
