@@ -71,10 +71,8 @@ func checkProgram(t *testing.T, p *chip.Program) {
 	}
 }
 
-// TestPartitionCores: by default the partition fills the chips the fewest cores need (the
-// tiny net's ticks are mostly Loihi's barrier, so more chips would not pay: see
-// TestPartitionDefaultChips); asked for exactly N cores it uses N; below the fewest, or
-// beyond the board, it says why.
+// TestPartitionCores: by default the partition fills the chips the fewest cores need; asked
+// for exactly N cores it uses N; below the fewest, or beyond the board, it says why.
 func TestPartitionCores(t *testing.T) {
 	cv := tinyNet(t)
 	lim := chip.Limits{Neurons: 64, SynapseBytes: 1 << 20, InputAxons: 1 << 20, OutputAxons: 1 << 20, SharedSynapses: true,
@@ -245,75 +243,5 @@ func TestPartitionBalances(t *testing.T) {
 	}
 	if r := ratio(blind); r < 3 {
 		t.Errorf("cut by neurons alone, the slowest core takes %.2f times the average: the test does not separate them", r)
-	}
-}
-
-// TestPartitionDefaultChips: by default the partition takes the whole number of chips whose
-// frames spend the least static energy (chips × the slowest core's modelled time, plus the
-// barrier). When the barrier dominates a tick (tiny boxes), the fewest chips win; when the
-// neurons' work does, spreading it over more chips shortens the tick by more than the chips
-// add, and the default takes more than the fewest.
-func TestPartitionDefaultChips(t *testing.T) {
-	cv := tinyNet(t)
-	lim := chip.Limits{Neurons: 256, SynapseBytes: 1 << 20, InputAxons: 1 << 20, OutputAxons: 1 << 20, SharedSynapses: true,
-		SynapseBits: 8, PopulationAxons: true, AxonSlots: 2}
-	busy := &Activity{}
-	for _, l := range cv.Net.Layers {
-		r := make([]float64, l.Shape.C)
-		for c := range r {
-			r[c] = 0.5
-		}
-		busy.Rates = append(busy.Rates, r)
-	}
-	for _, c := range []struct {
-		name     string
-		barrier  float64
-		act      *Activity
-		morethan bool
-	}{
-		{"barrier dominates", 1e-3, nil, false},
-		{"work dominates", 0, busy, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			arch := testArch(t, lim)
-			arch.Topology = router.Topology{TilesX: 2, TilesY: 2, CoresPerTile: 2, ChipsX: 4, ChipsY: 4} // 8 cores a chip
-			arch.Latency.Barrier = c.barrier
-			pl, err := newPlanner(cv.Net, arch, c.act)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fewest, _ := pl.fewest()
-			first := (fewest + 7) / 8
-			p, err := Partition(cv.Net, arch, c.act, PartitionOptions{}, router.XY, router.PerCore)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkProgram(t, p)
-			chips := (len(p.Cores) + 7) / 8
-			if len(p.Cores) != chips*8 {
-				t.Errorf("%d cores: not whole chips of 8", len(p.Cores))
-			}
-			if (chips > first) != c.morethan {
-				t.Errorf("%d chips, the fewest %d: want more than the fewest %v", chips, first, c.morethan)
-			}
-			// No other whole number of chips spends less static energy per tick.
-			times := neuronTimes(cv.Net, arch, c.act)
-			energy := func(p *chip.Program) float64 {
-				var slowest float64
-				for _, core := range p.Cores {
-					slowest = max(slowest, float64(core.Box.Size())*times[core.Layer])
-				}
-				return float64(p.Chips()) * (slowest + c.barrier)
-			}
-			for n := first; n <= 16; n++ {
-				q, err := Partition(cv.Net, arch, c.act, PartitionOptions{Cores: n * 8}, router.XY, router.PerCore)
-				if err != nil {
-					continue
-				}
-				if energy(q) < energy(p)*(1-1e-9) {
-					t.Errorf("%d chips spend %.4g per tick, the default's %d chips %.4g", n, energy(q), chips, energy(p))
-				}
-			}
-		})
 	}
 }
