@@ -46,11 +46,22 @@ func Partition(net *chip.Network, arch *chip.Arch, act *Activity, opt PartitionO
 	if opt.Cores < 0 {
 		return nil, fmt.Errorf("mapper: %d cores: want a positive number, or 0 for the default", opt.Cores)
 	}
+	wholeBoard := false // the default, retried on the whole board (see below)
 	for round := 0; ; round++ {
 		// The fewest cores rise when a round's exact axon counts forbid boxes.
 		fewest, binding := pl.fewest()
+		if opt.Cores == 0 && !opt.GrowBoard && !wholeBoard && fewest > board.Cores() && round > 0 {
+			// Caps learnt from plans of few, full cores can ask for more cores than the board
+			// has, where a plan spread over the whole board from the start (smaller boxes,
+			// fewer axons each) fits: try that before giving up.
+			wholeBoard = true
+			pl.resetCaps()
+			fewest, binding = pl.fewest()
+		}
 		want := opt.Cores
 		switch {
+		case wholeBoard:
+			want = board.Cores()
 		case want == 0:
 			want = chipsFor(fewest) * perChip
 			if want > board.Cores() && fewest <= board.Cores() {
@@ -128,15 +139,22 @@ func newPlanner(net *chip.Network, arch *chip.Arch, act *Activity) (*planner, er
 	pl := &planner{net: net, arch: arch, cap: make([]int, n), capPositions: make([]int, n), capBy: make([]chip.Limit, n)}
 	perNeuron := neuronTimes(net, arch, act)
 	for i := range net.Layers {
-		pl.cap[i], pl.capPositions[i] = arch.Limits.Neurons, arch.Limits.Neurons
 		cs, err := pl.candidates(i, perNeuron[i])
 		if err != nil {
 			return nil, fmt.Errorf("mapper: layer %d (%s): %w", i, net.Layers[i].Name, err)
 		}
 		pl.all = append(pl.all, cs)
 	}
-	pl.applyCaps()
+	pl.resetCaps()
 	return pl, nil
+}
+
+// resetCaps lifts every layer's caps.
+func (pl *planner) resetCaps() {
+	for l := range pl.cap {
+		pl.cap[l], pl.capPositions[l] = pl.arch.Limits.Neurons, pl.arch.Limits.Neurons
+	}
+	pl.applyCaps()
 }
 
 // applyCaps keeps, per layer, the candidates within its caps, the first (fastest, least
@@ -456,9 +474,9 @@ func (pl *planner) overLimits(p *chip.Program) []string {
 				// Axon counts grow about as a box's units: shrink them in proportion.
 				box, positions := g.Channels*g.Rows*g.Cols, g.Rows*g.Cols
 				if k != chip.LimitNeurons && k != chip.LimitSynapseMemory && lim.PopulationAxons && positions > 1 {
-					pl.capPositions[l] = min(pl.capPositions[l], positions-1, positions*have/use)
+					pl.capPositions[l] = min(pl.capPositions[l], positions-1, positions*have*9/(use*10))
 				} else {
-					pl.cap[l] = min(pl.cap[l], box-1, box*have/use)
+					pl.cap[l] = min(pl.cap[l], box-1, box*have*9/(use*10))
 				}
 				pl.capBy[l] = k
 				over = append(over, fmt.Sprintf("layer %d (%s): core %d uses %d of %d %s", l, p.Net.Layers[l].Name, ci, use, have, k))

@@ -9,6 +9,7 @@ import (
 
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
+	"spikeyolo/model/preprocess"
 	"spikeyolo/router"
 )
 
@@ -85,4 +86,25 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 		return nil, fmt.Errorf("placing %d cores: %w", len(p.Cores), err)
 	}
 	return p.Placed(slots)
+}
+
+// convertForChip loads the model and the architecture the flags name, and converts the model
+// with the architecture's weight bits unless --weight-bits says otherwise.
+func convertForChip(fs *pflag.FlagSet, mf *modelFlags, cf *convFlags, hw *chipFlags, mode preprocess.Mode) (*loadedModel, *chip.Arch, *mapper.Converted, error) {
+	m, err := mf.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	arch, err := hw.loadArch()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !fs.Changed("weight-bits") {
+		cf.weightBits = arch.WeightBits
+	}
+	cv, _, err := convertModel(m, cf, mode)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, arch, cv, nil
 }

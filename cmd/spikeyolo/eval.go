@@ -52,18 +52,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := mf.load()
-	if err != nil {
-		return err
-	}
-	arch, err := hw.loadArch()
-	if err != nil {
-		return err
-	}
-	if !fs.Changed("weight-bits") {
-		cf.weightBits = arch.WeightBits
-	}
-	cv, _, err := convertModel(m, &cf, mode)
+	m, arch, cv, err := convertForChip(fs, &mf, &cf, &hw, mode)
 	if err != nil {
 		return err
 	}

@@ -80,18 +80,7 @@ func runMap(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--resize: %v", err)
 	}
-	m, err := mf.load()
-	if err != nil {
-		return err
-	}
-	arch, err := hw.loadArch()
-	if err != nil {
-		return err
-	}
-	if !fs.Changed("weight-bits") {
-		cf.weightBits = arch.WeightBits
-	}
-	cv, _, err := convertModel(m, &cf, mode)
+	m, arch, cv, err := convertForChip(fs, &mf, &cf, &hw, mode)
 	if err != nil {
 		return err
 	}
