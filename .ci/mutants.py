@@ -16,7 +16,7 @@ muts = [
  ("hop prices swapped", "chip/report.go", "* e.HopEastWest,", "* e.HopNorthSouth,XX", ["./chip"]),
  ("chip crossings at 0", "chip/report.go", "float64(sent.Crossings) * e.ChipCrossing", "float64(sent.Crossings) * 0", ["./chip"]),
  ("chips forced to 1", "chip/report.go", "r.Chips = p.Chips()", "r.Chips = 1", ["./chip"]),
- ("routing YX always", "chip/engine.go", "router.NewNetwork(p.Topology, p.Routing,", "router.NewNetwork(p.Topology, router.YX,", ["./chip"]),
+ ("routing YX always", "chip/engine.go", "router.NewNetwork(p.Topology, p.Slots, p.Routing,", "router.NewNetwork(p.Topology, p.Slots, router.YX,", ["./chip"]),
  ("NextFire one tick early", "core/neuron.go", "return t + int(best), true", "if best > 1 { best-- }; return t + int(best), true", ["./chip", "./core"]),
  ("undo margin dropped", "mapper/convert.go", "BackPos: fractionOf(cv.Options.UndoMargin, t), BackNeg: fractionOf(cv.Options.UndoMargin, neg)}", "}", ["-run", "TestConversionOptions", "./mapper"]),
  ("NMS IoU reversed", "model/detect/detect.go", "if IoU(dets[i].Box, dets[j].Box) > thresh {", "if IoU(dets[i].Box, dets[j].Box) < thresh {", ["./model/..."]),
