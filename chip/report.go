@@ -11,17 +11,53 @@ import (
 // "Computing's energy problem", ISSCC 2014, Fig. 1.1.9).
 const FloatMACEnergy = 4.6e-12
 
-// Categories of the energy report, in the order reports list them.
-var Categories = []string{"synapse", "neuron_active", "neuron_inactive", "spike_out", "messages", "within_tile",
+// Category is one kind of energy in a report.
+type Category uint8
+
+// The categories of the energy report, in the order reports list them.
+const (
+	Synapse        Category = iota // synaptic operations
+	NeuronActive                   // neuron updates with input or a spike
+	NeuronInactive                 // neuron updates the hardware performs anyway
+	SpikeOut                       // spike events emitted
+	Messages                       // packets sent
+	WithinTile                     // deliveries within a tile
+	HopsEastWest                   // east-west link traversals
+	HopsNorthSouth                 // north-south link traversals
+	ChipCrossings                  // traversals between chips
+	Barrier                        // the barrier that ends each tick
+	Static                         // static power over the frame, per chip
+	InputEncoding                  // the analog input layers' float MACs
+	NumCategories                  // the number of categories
+)
+
+var categoryNames = [NumCategories]string{"synapse", "neuron_active", "neuron_inactive", "spike_out", "messages", "within_tile",
 	"hops_east_west", "hops_north_south", "chip_crossings", "barrier", "static", "input_encoding"}
+
+// String is the category's name in reports and JSON.
+func (c Category) String() string { return categoryNames[c] }
+
+// Energies holds joules per category; sums over it run in category order, so they are the
+// same bits in every run.
+type Energies [NumCategories]float64
+
+// Total is the sum over the categories, in their order.
+func (e *Energies) Total() float64 {
+	var t float64
+	for _, v := range e {
+		t += v
+	}
+	return t
+}
 
 // Report prices a run: energy by category, per layer and per core, and time.
 type Report struct {
 	Arch            string
 	Cores, Chips    int
 	Ticks           int
-	Energy          float64            // joules per frame
-	ByCategory      map[string]float64 // joules per frame
+	Energy          float64            // joules per frame: Energies.Total()
+	Energies        Energies           // joules per frame, by category
+	ByCategory      map[string]float64 // Energies by category name
 	Layers          []LayerReport
 	CoreEnergy      []float64 // joules per core (synapse, neuron, spike and message energy, and its packets' network energy)
 	BusiestLinks    []LinkLoad
@@ -72,21 +108,20 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		size := int64(spec.Box.Size())
 		inactive := size*int64(res.Ticks) - c.Updates
 		sent := res.Sent[i]
-		parts := map[string]float64{
-			"synapse":          float64(c.Synops) * e.Synop,
-			"neuron_active":    float64(c.Updates) * e.NeuronActive,
-			"neuron_inactive":  float64(inactive) * e.NeuronInactive,
-			"spike_out":        float64(c.Events) * e.SpikeOut,
-			"messages":         float64(sent.Sent) * e.Message,
-			"within_tile":      float64(sent.WithinTile) * e.WithinTile,
-			"hops_east_west":   float64(sent.Hops[router.East]+sent.Hops[router.West]) * e.HopEastWest,
-			"hops_north_south": float64(sent.Hops[router.North]+sent.Hops[router.South]) * e.HopNorthSouth,
-			"chip_crossings":   float64(sent.Crossings) * e.ChipCrossing,
-		}
+		var parts Energies
+		parts[Synapse] = float64(c.Synops) * e.Synop
+		parts[NeuronActive] = float64(c.Updates) * e.NeuronActive
+		parts[NeuronInactive] = float64(inactive) * e.NeuronInactive
+		parts[SpikeOut] = float64(c.Events) * e.SpikeOut
+		parts[Messages] = float64(sent.Sent) * e.Message
+		parts[WithinTile] = float64(sent.WithinTile) * e.WithinTile
+		parts[HopsEastWest] = float64(sent.Hops[router.East]+sent.Hops[router.West]) * e.HopEastWest
+		parts[HopsNorthSouth] = float64(sent.Hops[router.North]+sent.Hops[router.South]) * e.HopNorthSouth
+		parts[ChipCrossings] = float64(sent.Crossings) * e.ChipCrossing
 		for k, v := range parts {
-			r.ByCategory[k] += v
-			r.CoreEnergy[i] += v
+			r.Energies[k] += v
 		}
+		r.CoreEnergy[i] = parts.Total()
 		lr := &layers[spec.Layer]
 		lr.Cores++
 		lr.Spikes += c.Spikes
@@ -97,11 +132,12 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 	}
 	r.Chips = p.Chips()
 	r.Layers = layers
-	r.ByCategory["barrier"] = float64(res.Ticks) * e.Barrier
-	r.ByCategory["static"] = p.Arch.StaticPower * float64(r.Chips) * res.Time.Frame
-	r.ByCategory["input_encoding"] = float64(analogMACs) * FloatMACEnergy
-	for _, v := range r.ByCategory {
-		r.Energy += v
+	r.Energies[Barrier] = float64(res.Ticks) * e.Barrier
+	r.Energies[Static] = p.Arch.StaticPower * float64(r.Chips) * res.Time.Frame
+	r.Energies[InputEncoding] = float64(analogMACs) * FloatMACEnergy
+	r.Energy = r.Energies.Total()
+	for k, v := range r.Energies {
+		r.ByCategory[Category(k).String()] = v
 	}
 	if r.Synops > 0 {
 		r.EnergyPerSynop = r.Energy / float64(r.Synops)

@@ -111,12 +111,16 @@ func checkHand(t *testing.T, r *Report, w handReport) {
 		}
 	})
 	t.Run("categories", func(t *testing.T) {
-		if len(r.ByCategory) != len(Categories) || len(w.category) != len(Categories) {
-			t.Errorf("%d categories in the report, %d expected; want the %d of Categories", len(r.ByCategory), len(w.category), len(Categories))
+		if len(r.ByCategory) != int(NumCategories) || len(w.category) != int(NumCategories) {
+			t.Errorf("%d categories in the report, %d expected; want all %d", len(r.ByCategory), len(w.category), NumCategories)
 		}
-		for _, c := range Categories {
-			if got, want := r.ByCategory[c], w.category[c]*picoJ; !nearRel(got, want) {
+		for c := range NumCategories {
+			got, want := r.Energies[c], w.category[c.String()]*picoJ
+			if !nearRel(got, want) {
 				t.Errorf("%s: %.6g pJ, want %.6g", c, got/picoJ, want/picoJ)
+			}
+			if r.ByCategory[c.String()] != got {
+				t.Errorf("%s: ByCategory %g, Energies %g", c, r.ByCategory[c.String()], got)
 			}
 		}
 	})

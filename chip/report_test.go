@@ -2,6 +2,8 @@ package chip
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"spikeyolo/core"
@@ -79,6 +81,37 @@ func TestEnergyByHand(t *testing.T) {
 		}
 		if r.Synops != 9 || r.Spikes != 10 || r.Packets != 10 {
 			t.Errorf("%s: %d synops, %d spikes, %d packets; want 9, 10, 10", c.arch, r.Synops, r.Spikes, r.Packets)
+		}
+	}
+}
+
+// TestReportSameBits: pricing the same run again gives the same bits, for the total and for
+// every core: sums run in category order, never in a map's order (which changes from run to
+// run and, with floats, the last digits).
+func TestReportSameBits(t *testing.T) {
+	net, stim := randomNetwork(rand.New(rand.NewPCG(11, 11)), true, 2, core.PoolExact)
+	arch, err := Preset("loihi-sanafe") // every category priced
+	if err != nil {
+		t.Fatal(err)
+	}
+	grids := make([]Grid, len(net.Layers))
+	for i, l := range net.Layers {
+		grids[i] = Grid{min(2, l.Shape.C), min(3, l.Shape.H), min(3, l.Shape.W)}
+	}
+	p, err := NewProgram(net, arch, grids, router.XY, router.PerCore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(stim, Probe{Ticks: []int{40}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := p.Report(res, 12345, 678)
+	for range 30 {
+		r := p.Report(res, 12345, 678)
+		if math.Float64bits(r.Energy) != math.Float64bits(first.Energy) || !slices.Equal(r.CoreEnergy, first.CoreEnergy) ||
+			r.Energies != first.Energies {
+			t.Fatalf("the same run priced twice: %v J, then %v J", first.Energy, r.Energy)
 		}
 	}
 }
