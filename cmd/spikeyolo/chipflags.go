@@ -65,6 +65,9 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 		return nil, usagef("--cores %d: want a positive number", c.cores)
 	}
 	if c.mapping != "" {
+		if c.cores != 0 || c.growBoard {
+			return nil, usagef("--mapping %s holds its cores and board: drop --cores and --grow-board", c.mapping)
+		}
 		f, err := os.Open(c.mapping)
 		if err != nil {
 			return nil, err

@@ -63,6 +63,10 @@ func TestMap(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, saved) || !strings.Contains(errOut, "another network") {
 		t.Errorf("another model's mapping: exit %d: %s", code, errOut)
 	}
+	code, _, errOut = runCLI(t, "detect", "--timesteps", "2", "--mapping", saved, "--cores", "9000")
+	if code != 2 || !strings.Contains(errOut, "drop --cores") {
+		t.Errorf("--mapping with --cores: exit %d: %s", code, errOut)
+	}
 	code, _, errOut = runCLI(t, "map", "--placement", "random")
 	if code != 2 || !strings.Contains(errOut, "--placement") {
 		t.Errorf("bad --placement: exit %d: %s", code, errOut)
