@@ -51,6 +51,11 @@ type fanout struct {
 	cores  []int32
 }
 
+// MaxCores is the most cores a program may have: 262,144, the cores of 64 TrueNorth chips or
+// 2,048 Loihi chips. The simulated cores' state grows with them, so a program beyond it is
+// refused before anything is allocated for it.
+const MaxCores = 1 << 18
+
 // NewProgram places net's layers on cores, each layer cut by its grid, the layers' cores in
 // order on the architecture's board (core i on slot i); Placed moves them. A program with
 // more cores than the board is an error.
@@ -62,11 +67,22 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 		return nil, fmt.Errorf("chip: %d grids for %d layers", len(grids), len(net.Layers))
 	}
 	p := &Program{Net: net, Arch: arch, Topology: arch.Topology, Routing: r, Multicast: m, Grids: grids}
+	cores := 0
 	for i, l := range net.Layers {
 		g, s := grids[i], l.Shape
-		if g.Channels < 1 || g.Rows < 1 || g.Cols < 1 || g.Channels*g.Rows*g.Cols > arch.Limits.Neurons {
-			return nil, fmt.Errorf("chip: layer %d (%s): boxes of %dx%dx%d neurons, want 1..%d", i, l.Name, g.Channels, g.Rows, g.Cols, arch.Limits.Neurons)
+		if g.Channels < 1 || g.Rows < 1 || g.Cols < 1 || g.Channels > s.C || g.Rows > s.H || g.Cols > s.W ||
+			g.Channels*g.Rows*g.Cols > arch.Limits.Neurons {
+			return nil, fmt.Errorf("chip: layer %d (%s): boxes of %dx%dx%d neurons, want 1..%d within its %v", i, l.Name, g.Channels, g.Rows, g.Cols,
+				arch.Limits.Neurons, s)
 		}
+		nc, nr, nw := g.blocks(s)
+		cores += nc * nr * nw
+	}
+	if cores > MaxCores {
+		return nil, fmt.Errorf("chip: %d cores: a program may have at most %d (each simulated core keeps its own state, about 2 KB beside its neurons)", cores, MaxCores)
+	}
+	for i, l := range net.Layers {
+		g, s := grids[i], l.Shape
 		p.first = append(p.first, len(p.Cores))
 		for c := 0; c < s.C; c += g.Channels {
 			for y := 0; y < s.H; y += g.Rows {

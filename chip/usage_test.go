@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"strings"
 	"testing"
 
 	"spikeyolo/core"
@@ -57,5 +58,26 @@ func TestUsageByHand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProgramCoreLimit: a program of more than MaxCores cores is refused before anything is
+// allocated for its cores, and so is a box that does not fit its layer.
+func TestProgramCoreLimit(t *testing.T) {
+	s := core.Shape{C: 1, H: 600, W: 600} // 360,000 neurons, one per core
+	net := &Network{Layers: []Layer{{Name: "big", Analog: true, Neurons: core.Neurons{Shape: s, Kind: core.Signed, MaxSpikes: 1,
+		Threshold: []core.Threshold{{Pos: 1, Neg: 1}}, Bias: []int64{0}, V0: []int64{0}}}}}
+	arch := &Arch{Name: "wide", Topology: router.Topology{TilesX: 1024, TilesY: 1024, CoresPerTile: 1, ChipsX: 1, ChipsY: 1},
+		Limits: Limits{Neurons: 1024}}
+	_, err := NewProgram(net, arch, []Grid{{1, 1, 1}}, router.XY, router.PerCore)
+	if err == nil || !strings.Contains(err.Error(), "at most 262144") {
+		t.Errorf("360,000 cores: %v", err)
+	}
+	_, err = NewProgram(net, arch, []Grid{{2, 1, 1}}, router.XY, router.PerCore)
+	if err == nil || !strings.Contains(err.Error(), "within its") {
+		t.Errorf("a box of 2 channels in a layer of 1: %v", err)
+	}
+	if _, err := NewProgram(net, arch, []Grid{{1, 20, 30}}, router.XY, router.PerCore); err != nil {
+		t.Errorf("600 cores: %v", err)
 	}
 }

@@ -71,6 +71,10 @@ func Partition(net *chip.Network, arch *chip.Arch, act *Activity, opt PartitionO
 			return nil, fmt.Errorf("mapper: %d cores: the fewest that fit %s's limits are %d on %d chips (%s)",
 				want, arch.Name, fewest, chipsFor(fewest), binding)
 		}
+		if want > chip.MaxCores {
+			return nil, fmt.Errorf("mapper: %d cores: a program may have at most %d; the fewest cores that fit %s's limits are %d (%s)",
+				want, chip.MaxCores, arch.Name, fewest, binding)
+		}
 		if want > board.Cores() {
 			if !opt.GrowBoard {
 				return nil, fmt.Errorf("mapper: %d cores need %d chips of %d, the %s board has %d (%d cores); the fewest cores that fit are %d on %d chips (%s); allow a larger board (--grow-board) to go on",
