@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -114,13 +115,67 @@ var archFile = []struct {
 var costKeys = []string{"synop", "neuron_active", "neuron_inactive", "spike_out", "message", "within_tile",
 	"hop_east_west", "hop_north_south", "chip_crossing", "barrier"}
 
+// Bounds of an architecture file's sizes. They keep every size, and every product of sizes
+// the simulator forms (cores of a board, bits of a core's synapse memory, neurons of a
+// board), far inside an int, and the tables sized by them (router.NewNetwork keeps a few
+// words per core and per link of the board) within memory, while leaving room for boards
+// far larger than any built: Loihi's Pohoiki Springs is 768 chips of 128 cores (98,304
+// cores), TrueNorth's largest board 16 chips of 4096 cores (65,536 cores).
+const (
+	// MaxBoardCores bounds chips_x·chips_y·tiles_x·tiles_y·cores_per_tile (and so the cores
+	// of one chip, and every dimension): 2^20 cores, 10x Pohoiki Springs; the router keeps
+	// per-core and per-link tables of the whole board.
+	MaxBoardCores = 1 << 20
+	// MaxBoardSide bounds the tiles along each side of the board (chips_x·tiles_x and
+	// chips_y·tiles_y): 4096, 64 TrueNorth chips side by side; hop counts and link tables
+	// grow with it.
+	MaxBoardSide = 4096
+	// MaxCoreNeurons bounds core.neurons: 2^20, 128x Loihi 2's 8192 neurons per core.
+	MaxCoreNeurons = 1 << 20
+	// MaxCoreAxons bounds core.input_axons and core.output_axons: 2^24, 4096x Loihi's 4096.
+	MaxCoreAxons = 1 << 24
+	// MaxSynapseBytes bounds core.synapse_bytes: 2^32 (4 GiB), 32768x Loihi's 128 KB, so
+	// that the memory's bits, summed over a whole board, stay inside an int64.
+	MaxSynapseBytes = 1 << 32
+	// MaxSynapseBits bounds core.synapse_bits: a stored synapse of at most one 64-bit word.
+	MaxSynapseBits = 64
+	// MaxAxonSlots bounds core.output_axon_slots: 256 (Loihi's largest axon takes 4 slots).
+	MaxAxonSlots = 256
+	// MinWeightBits and MaxWeightBits bound core.weight_bits as mapper.Options does: a
+	// signed weight of 2 to 24 bits (24 keeps weight x spike sums exact in a float64's
+	// integers and inside an int64 membrane).
+	MinWeightBits, MaxWeightBits = 2, 24
+	// maxArchBytes bounds the size of an architecture file (the presets are about 10 KB).
+	maxArchBytes = 1 << 20
+)
+
 // ParseArch reads an architecture file (YAML; see the presets in chip/arch). An unknown
-// section or key, a constant without a value or a source, or a value out of range is an error
-// naming the file and line. name is used in error messages.
+// section or key, a section or constant given twice, a constant without a value or a
+// source, a value that is not finite or is out of range (see MaxBoardCores and the other
+// bounds), or a second YAML document is an error naming the file and line. name is used
+// in error messages.
 func ParseArch(r io.Reader, name string) (*Arch, error) {
-	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, maxArchBytes+1))
+	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(data) > maxArchBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not an architecture file", name, maxArchBytes)
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // a UTF-8 byte-order mark
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, fmt.Errorf("%s: empty architecture file", name)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %s", name, yamlError(err))
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		return nil, fmt.Errorf("%s:%d: a second YAML document at line %d: an architecture file is one document", name, next.Line, next.Line)
+	case err != io.EOF:
+		return nil, fmt.Errorf("%s: after the first YAML document: %s", name, yamlError(err))
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: want a mapping of sections at the top level", name)
@@ -131,10 +186,13 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 	}
 	a := &Arch{Sources: map[string]string{}}
 	values := map[string]float64{}
-	seen := map[string]bool{}
-	for i := 0; i < len(top.Content); i += 2 {
+	lines := map[string]int{} // the line of each constant, and of each section, by path
+	for i := 0; i+1 < len(top.Content); i += 2 {
 		k, v := top.Content[i], top.Content[i+1]
-		seen[k.Value] = true
+		if at, ok := lines[k.Value]; ok {
+			return nil, errAt(k, "%s is already given at line %d", k.Value, at)
+		}
+		lines[k.Value] = k.Line
 		switch k.Value {
 		case "name", "description":
 			if v.Kind != yaml.ScalarNode {
@@ -159,73 +217,100 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 		if v.Kind != yaml.MappingNode {
 			return nil, errAt(v, "section %s: want a mapping of constants", k.Value)
 		}
-		got := map[string]bool{}
-		for j := 0; j < len(v.Content); j += 2 {
+		for j := 0; j+1 < len(v.Content); j += 2 {
 			ck, cv := v.Content[j], v.Content[j+1]
 			if !slices.Contains(archFile[sec].keys, ck.Value) {
 				return nil, errAt(ck, "section %s has no constant %q (want %s)", k.Value, ck.Value, strings.Join(archFile[sec].keys, ", "))
 			}
+			path := k.Value + "." + ck.Value
+			if at, ok := lines[path]; ok {
+				return nil, errAt(ck, "%s is already given at line %d", path, at)
+			}
+			lines[path] = ck.Line
 			var c struct {
 				Value  *float64 `yaml:"value"`
 				Source string   `yaml:"source"`
 			}
 			if err := cv.Decode(&c); err != nil {
-				return nil, errAt(cv, "%s.%s: want {value: number, source: text}: %v", k.Value, ck.Value, err)
+				return nil, errAt(cv, "%s: want {value: number, source: text}: %s", path, yamlError(err))
 			}
 			for m := 0; cv.Kind == yaml.MappingNode && m < len(cv.Content); m += 2 {
 				if f := cv.Content[m].Value; f != "value" && f != "source" {
-					return nil, errAt(cv.Content[m], "%s.%s: unknown field %q (want value and source)", k.Value, ck.Value, f)
+					return nil, errAt(cv.Content[m], "%s: unknown field %q (want value and source)", path, f)
 				}
 			}
 			if c.Value == nil || strings.TrimSpace(c.Source) == "" {
-				return nil, errAt(cv, "%s.%s: every constant needs a value and a source", k.Value, ck.Value)
+				return nil, errAt(cv, "%s: every constant needs a value and a source", path)
+			}
+			if math.IsNaN(*c.Value) || math.IsInf(*c.Value, 0) {
+				return nil, errAt(cv, "%s = %v: want a finite number", path, *c.Value)
 			}
 			if *c.Value < 0 {
-				return nil, errAt(cv, "%s.%s = %v: want a value >= 0", k.Value, ck.Value, *c.Value)
+				return nil, errAt(cv, "%s = %v: want a value >= 0", path, *c.Value)
 			}
-			path := k.Value + "." + ck.Value
 			values[path] = *c.Value
 			a.Sources[path] = c.Source
-			got[ck.Value] = true
 		}
 		for _, want := range archFile[sec].keys {
-			if !got[want] {
+			if _, ok := lines[k.Value+"."+want]; !ok {
 				return nil, errAt(k, "section %s has no %s", k.Value, want)
 			}
 		}
 	}
 	for _, s := range archFile {
-		if !seen[s.section] {
+		if _, ok := lines[s.section]; !ok {
 			return nil, errAt(top, "no section %s", s.section)
 		}
 	}
 	if a.Name == "" {
 		return nil, errAt(top, "no name")
 	}
-	integer := func(path string, lo int) (int, error) {
-		v := values[path]
-		if v != float64(int(v)) || int(v) < lo {
-			return 0, fmt.Errorf("%s: %s = %v: want a whole number >= %d", name, path, v, lo)
-		}
-		return int(v), nil
-	}
-	var err error
+	at := func(path string) string { return fmt.Sprintf("%s:%d", name, lines[path]) }
 	ints := []struct {
-		dst  *int
-		path string
-		lo   int
+		dst    *int
+		path   string
+		lo, hi int
+		why    string
 	}{
-		{&a.Topology.ChipsX, "topology.chips_x", 1}, {&a.Topology.ChipsY, "topology.chips_y", 1},
-		{&a.Topology.TilesX, "topology.tiles_x", 1}, {&a.Topology.TilesY, "topology.tiles_y", 1},
-		{&a.Topology.CoresPerTile, "topology.cores_per_tile", 1},
-		{&a.Limits.Neurons, "core.neurons", 1}, {&a.Limits.SynapseBytes, "core.synapse_bytes", 0},
-		{&a.Limits.InputAxons, "core.input_axons", 0}, {&a.Limits.OutputAxons, "core.output_axons", 0},
-		{&a.WeightBits, "core.weight_bits", 2}, {&a.Limits.SynapseBits, "core.synapse_bits", 1},
-		{&a.Limits.AxonSlots, "core.output_axon_slots", 1},
+		{&a.Topology.ChipsX, "topology.chips_x", 1, MaxBoardSide, "the tiles along a side of the board"},
+		{&a.Topology.ChipsY, "topology.chips_y", 1, MaxBoardSide, "the tiles along a side of the board"},
+		{&a.Topology.TilesX, "topology.tiles_x", 1, MaxBoardSide, "the tiles along a side of the board"},
+		{&a.Topology.TilesY, "topology.tiles_y", 1, MaxBoardSide, "the tiles along a side of the board"},
+		{&a.Topology.CoresPerTile, "topology.cores_per_tile", 1, MaxBoardCores, "the cores of a board"},
+		{&a.Limits.Neurons, "core.neurons", 1, MaxCoreNeurons, "128x Loihi 2's 8192 neurons per core"},
+		{&a.Limits.SynapseBytes, "core.synapse_bytes", 0, MaxSynapseBytes, "4 GiB, 32768x Loihi's 128 KB"},
+		{&a.Limits.InputAxons, "core.input_axons", 0, MaxCoreAxons, "4096x Loihi's 4096 axons"},
+		{&a.Limits.OutputAxons, "core.output_axons", 0, MaxCoreAxons, "4096x Loihi's 4096 axons"},
+		{&a.WeightBits, "core.weight_bits", MinWeightBits, MaxWeightBits, "bits of a signed weight, as the mapper allows"},
+		{&a.Limits.SynapseBits, "core.synapse_bits", 1, MaxSynapseBits, "one 64-bit word per synapse"},
+		{&a.Limits.AxonSlots, "core.output_axon_slots", 1, MaxAxonSlots, "slots per axon"},
 	}
 	for _, f := range ints {
-		if *f.dst, err = integer(f.path, f.lo); err != nil {
-			return nil, err
+		v := values[f.path]
+		if v != math.Trunc(v) || v < float64(f.lo) || v > float64(f.hi) {
+			return nil, fmt.Errorf("%s: %s = %v: want a whole number >= %d, at most %d (%s)", at(f.path), f.path, v, f.lo, f.hi, f.why)
+		}
+		*f.dst = int(v)
+	}
+	// Every factor is at most 2^20 and every partial product is checked against a bound of
+	// at most 2^20 before the next multiplication, so no product overflows.
+	t := a.Topology
+	for _, side := range []struct {
+		chips, tiles string
+		n            int
+	}{{"topology.chips_x", "topology.tiles_x", t.ChipsX * t.TilesX}, {"topology.chips_y", "topology.tiles_y", t.ChipsY * t.TilesY}} {
+		if side.n > MaxBoardSide {
+			return nil, fmt.Errorf("%s: %s·%s = %d tiles along a side of the board: want at most %d", at(side.chips), side.chips, side.tiles, side.n, MaxBoardSide)
+		}
+	}
+	cores := 1
+	for _, f := range []struct {
+		path string
+		n    int
+	}{{"topology.cores_per_tile", t.CoresPerTile}, {"topology.tiles_x", t.TilesX}, {"topology.tiles_y", t.TilesY},
+		{"topology.chips_x", t.ChipsX}, {"topology.chips_y", t.ChipsY}} {
+		if cores *= f.n; cores > MaxBoardCores {
+			return nil, fmt.Errorf("%s: %s = %d makes a board of more than %d cores (chips_x·chips_y·tiles_x·tiles_y·cores_per_tile): want at most %d, the size of the router's per-core tables", at(f.path), f.path, f.n, MaxBoardCores, MaxBoardCores)
 		}
 	}
 	for _, f := range []struct {
@@ -236,7 +321,7 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 		case 0, 1:
 			*f.dst = values[f.path] == 1
 		default:
-			return nil, fmt.Errorf("%s: %s = %v: want 1 (yes) or 0 (no)", name, f.path, values[f.path])
+			return nil, fmt.Errorf("%s: %s = %v: want 1 (yes) or 0 (no)", at(f.path), f.path, values[f.path])
 		}
 	}
 	costs := func(section string, unit float64) Costs {
@@ -250,6 +335,17 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 	a.TickMin = values["latency_ns.tick_min"] * 1e-9
 	a.StaticPower = values["power_mw.static_per_chip"] * 1e-3
 	return a, nil
+}
+
+// yamlError is err's message on one line.
+func yamlError(err error) string {
+	var parts []string
+	for _, l := range strings.Split(strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func sectionNames() string {

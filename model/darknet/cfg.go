@@ -13,6 +13,7 @@ package darknet
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -68,9 +69,14 @@ type section struct {
 func readSections(r io.Reader, file string) ([]section, error) {
 	var secs []section
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.Join(strings.Fields(sc.Text()), "")
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	n := 1
+	for ; sc.Scan(); n++ {
+		text := sc.Text()
+		if n == 1 {
+			text = strings.TrimPrefix(text, "\uFEFF") // a UTF-8 byte-order mark
+		}
+		line := strings.Join(strings.Fields(text), "")
 		switch {
 		case line == "" || line[0] == '#' || line[0] == ';':
 		case line[0] == '[':
@@ -95,11 +101,17 @@ func readSections(r io.Reader, file string) ([]section, error) {
 			s.opts = append(s.opts, option{key, value, n})
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("%s:%d: a line longer than %d bytes (1 MiB): not a darknet cfg", file, n, maxLine)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", file, n, err)
 	}
 	return secs, nil
 }
+
+// maxLine is the longest cfg line read: darknet's own lines are short (the longest, a list
+// of anchors, is a few hundred bytes).
+const maxLine = 1 << 20
 
 // fields reads typed values out of one section, keeping the first error. Every key it is
 // asked about, or told to ignore, is known; finish reports any other key as unknown.
@@ -215,6 +227,18 @@ func (f *fields) floats(key string) []float32 {
 	return out
 }
 
+// anchors reads a head's anchors: (width, height) pairs of box sizes, each > 0.
+func (f *fields) anchors() []float32 {
+	a := f.floats("anchors")
+	for i, v := range a {
+		if !(v > 0) && f.err == nil {
+			o, _ := f.lookup("anchors")
+			f.fail(o.line, "anchors = %s: item %d (%v) is not > 0: anchors are box widths and heights", o.value, i+1, v)
+		}
+	}
+	return a
+}
+
 // ignore declares keys that do not change inference (training settings).
 func (f *fields) ignore(keys ...string) {
 	for _, k := range keys {
@@ -314,10 +338,18 @@ func ParseConfig(r io.Reader, name string) (*model.Network, error) {
 		case "dropout":
 			f.ignore("probability", "dropblock", "dropblock_size_rel", "dropblock_size_abs")
 			op = &model.Dropout{}
-		case "region":
-			op = parseRegion(f)
-		case "yolo":
-			op = parseYolo(f)
+		case "region", "yolo":
+			if s.name == "region" {
+				op = parseRegion(f)
+			} else {
+				op = parseYolo(f)
+			}
+			if prev >= 0 {
+				switch net.Layers[prev].Op.(type) {
+				case *model.Region, *model.Yolo:
+					return nil, fmt.Errorf("%s:%d: [%s] reads layer %d, itself a [%s] head: a head decodes the output of a convolution, and two stacked heads would decode it twice", name, s.line, s.name, prev, net.Layers[prev].Op.Kind())
+				}
+			}
 		default:
 			return nil, fmt.Errorf("%s:%d: unknown section [%s] (supported: net, convolutional, maxpool, route, shortcut, upsample, dropout, region, yolo)", name, s.line, s.name)
 		}
@@ -482,7 +514,7 @@ func parseRegion(f *fields) *model.Region {
 		Classes: f.int("classes", 20),
 		Num:     f.int("num", 1),
 		Softmax: f.int("softmax", 0) != 0,
-		Anchors: f.floats("anchors"),
+		Anchors: f.anchors(),
 	}
 	if r.Num >= 1 && r.Num <= model.MaxDim && len(r.Anchors) > 2*r.Num {
 		r.Anchors = r.Anchors[:2*r.Num] // darknet reads num pairs
@@ -499,8 +531,11 @@ func parseYolo(f *fields) *model.Yolo {
 	f.ignore("embedding_layer")
 	y := &model.Yolo{
 		Classes: f.int("classes", 20),
-		Anchors: f.floats("anchors"),
+		Anchors: f.anchors(),
 		ScaleXY: f.float("scale_x_y", 1),
+	}
+	if !(y.ScaleXY > 0) {
+		f.fail(f.line("scale_x_y"), "scale_x_y = %v: want a number > 0 (it stretches the box centres' logistic)", y.ScaleXY)
 	}
 	total := f.int("num", 1)
 	if total < 1 || total > model.MaxDim {

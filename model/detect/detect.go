@@ -31,6 +31,47 @@ type Detection struct {
 	Prob       []float32
 }
 
+// Check reports whether net can detect: it needs at least one [region] or [yolo] head, and
+// heads whose anchors are positive box sizes (and, for [yolo], a positive scale_x_y). A
+// darknet cfg without a head parses (it is a backbone to inspect or convert); detecting with
+// it would report no objects, so detect, eval and map call Check first. name (the cfg's)
+// is used in the error.
+func Check(net *model.Network, name string) error {
+	heads := net.Heads()
+	if len(heads) == 0 {
+		return fmt.Errorf("%s: no [region] or [yolo] head: a detector needs one", name)
+	}
+	for _, i := range heads {
+		l := net.Layers[i]
+		at := fmt.Sprintf("%s: layer %d [%s]", name, i, l.Op.Kind())
+		if l.Source != "" {
+			at = fmt.Sprintf("%s: [%s]", l.Source, l.Op.Kind())
+		}
+		var anchors []float32
+		switch op := l.Op.(type) {
+		case *model.Region:
+			anchors = op.Anchors
+		case *model.Yolo:
+			anchors = op.Anchors
+			if !(op.ScaleXY > 0) || math.IsInf(float64(op.ScaleXY), 0) {
+				return fmt.Errorf("%s: scale_x_y = %v: want a finite number > 0", at, op.ScaleXY)
+			}
+		}
+		for k, a := range anchors {
+			if !(a > 0) || math.IsInf(float64(a), 0) {
+				return fmt.Errorf("%s: anchor value %d is %v: want a finite box size > 0", at, k+1, a)
+			}
+		}
+		if in := l.Inputs[0]; in >= 0 {
+			switch net.Layers[in].Op.(type) {
+			case *model.Region, *model.Yolo:
+				return fmt.Errorf("%s: reads layer %d, another head", at, in)
+			}
+		}
+	}
+	return nil
+}
+
 // Heads decodes every detection head of net from the layer outputs of one run (model.Runner's
 // result), in head order. Boxes are relative to the network input; see Correct. A detection is
 // kept when its objectness is above thresh.
