@@ -14,42 +14,182 @@ import (
 // outputs returned by Run stay valid until the next Run. A Runner is not safe for concurrent
 // use; make one per goroutine.
 //
+// A runner made by NewRunner keeps every layer's output; one made by NewRunnerKeeping keeps
+// only the outputs asked for, and the others share buffers, each reused once the last layer
+// that reads what it holds has run. Memory tells, before anything is allocated, how much the
+// runner will hold.
+//
 // Results are deterministic: the same input gives the same bits for any GOMAXPROCS, because
-// every output element is accumulated by one goroutine in a fixed order.
+// every output element is accumulated by one goroutine in a fixed order; and for any choice
+// of outputs kept, because every layer writes every value of its output.
 type Runner struct {
 	net  *Network
+	plan bufferPlan
+	bufs [][]float32 // the buffers of plan, allocated at the first Run
 	outs [][]float32
 	col  []float32 // im2col scratch: the largest K·N of the convolutions that need it
+	cols int       // len(col) once allocated
 }
 
-// NewRunner prepares a runner for net. It panics if a convolution's weights do not match its
-// shape (a network from the darknet reader always matches).
+// NewRunner prepares a runner for net that keeps every layer's output.
 func NewRunner(net *Network) *Runner {
+	keep := make([]int, len(net.Layers))
+	for i := range keep {
+		keep[i] = i
+	}
+	return NewRunnerKeeping(net, keep)
+}
+
+// NewRunnerKeeping prepares a runner for net whose Run returns the outputs of the layers in
+// keep (a dropout layer's output, its input's, is kept with its input); the other outputs
+// are nil, their buffers shared. It panics if a layer in keep does not exist.
+//
+// A runner allocates nothing before its first Run, and net needs its weights only then:
+// NewRunnerKeeping(net, keep).Memory() sizes a network read without them.
+func NewRunnerKeeping(net *Network, keep []int) *Runner {
 	r := &Runner{net: net, outs: make([][]float32, len(net.Layers))}
-	cols := 0
 	for i, l := range net.Layers {
+		if c, ok := l.Op.(*Conv); ok {
+			if in := net.InShape(i); needsIm2col(c, in) && !isDepthwise(c, in) {
+				r.cols = max(r.cols, in.C/c.Groups*c.Size*c.Size*l.Out.H*l.Out.W)
+			}
+		}
+	}
+	r.plan = planBuffers(net, keep)
+	return r
+}
+
+// Memory is the memory, in bytes, the runner holds from its first Run on: its buffers for
+// layer outputs (4 bytes a value) and its im2col scratch. It allocates nothing, so a caller
+// can refuse a network too large for the machine before running it. The caller's input and
+// the Go runtime's own overhead are not counted.
+func (r *Runner) Memory() int64 {
+	floats := int64(r.cols)
+	for _, n := range r.plan.size {
+		floats += int64(n)
+	}
+	return 4 * floats
+}
+
+// bufferPlan assigns every layer output a buffer, once for all runs. After the last layer
+// that reads an output has run, its buffer is free for a later layer's output, grown to the
+// largest it holds; the buffer of an output Run returns is never freed.
+type bufferPlan struct {
+	buf  []int  // layer → buffer; a dropout layer's is its input's (-1: the network input)
+	kept []bool // layer → whether Run returns its output
+	size []int  // buffer → values
+}
+
+func planBuffers(net *Network, keep []int) bufferPlan {
+	n := len(net.Layers)
+	// root[i] is the layer whose buffer holds layer i's output: i itself, or for dropout
+	// the root of its input (-1 for the network input).
+	root := make([]int, n)
+	for i, l := range net.Layers {
+		root[i] = i
+		if _, ok := l.Op.(*Dropout); ok {
+			root[i] = -1
+			if in := l.Inputs[0]; in >= 0 {
+				root[i] = root[in]
+			}
+		}
+	}
+	// last[j] is the last layer that reads the buffer of root j, or j if none does.
+	last := make([]int, n)
+	for i, l := range net.Layers {
+		last[i] = i
+		for _, in := range l.Inputs {
+			if in >= 0 && root[in] >= 0 {
+				last[root[in]] = max(last[root[in]], i)
+			}
+		}
+	}
+	kept := make([]bool, n+1) // kept[root+1]: index 0 is the network input
+	for _, k := range keep {
+		if k < 0 || k >= n {
+			panic(fmt.Sprintf("model: keep layer %d of a network of %d layers", k, n))
+		}
+		kept[root[k]+1] = true
+	}
+	p := bufferPlan{buf: make([]int, n), kept: make([]bool, n)}
+	var free []int                // buffers no live output holds
+	freeAfter := make([][]int, n) // freeAfter[i]: buffers free once layer i has run
+	for i, l := range net.Layers {
+		p.kept[i] = kept[root[i]+1]
+		if root[i] != i {
+			p.buf[i] = -1
+			if root[i] >= 0 {
+				p.buf[i] = p.buf[root[i]]
+			}
+			continue
+		}
+		// The smallest free buffer that holds the output, else the largest, grown; a kept
+		// output keeps the buffer it takes.
+		need, b, pick := l.Out.Size(), -1, -1
+		for k, f := range free {
+			if pick < 0 || better(p.size[f], p.size[free[pick]], need) {
+				pick = k
+			}
+		}
+		if pick >= 0 {
+			b = free[pick]
+			free = append(free[:pick], free[pick+1:]...)
+			p.size[b] = max(p.size[b], need)
+		} else {
+			b = len(p.size)
+			p.size = append(p.size, need)
+		}
+		p.buf[i] = b
+		if !p.kept[i] {
+			freeAfter[last[i]] = append(freeAfter[last[i]], b)
+		}
+		free = append(free, freeAfter[i]...)
+	}
+	return p
+}
+
+// checkWeights panics unless every convolution has the weights and biases of its shape.
+func (r *Runner) checkWeights() {
+	for i, l := range r.net.Layers {
 		c, ok := l.Op.(*Conv)
 		if !ok {
 			continue
 		}
-		in := net.InShape(i)
+		in := r.net.InShape(i)
 		if len(c.Weights) != c.WeightCount(in.C) || len(c.Biases) != c.Filters {
 			panic(fmt.Sprintf("model: layer %d: %d weights and %d biases, want %d and %d", i, len(c.Weights), len(c.Biases), c.WeightCount(in.C), c.Filters))
 		}
-		if needsIm2col(c, in) && !isDepthwise(c, in) {
-			cols = max(cols, in.C/c.Groups*c.Size*c.Size*l.Out.H*l.Out.W)
-		}
 	}
-	r.col = make([]float32, cols)
-	return r
+}
+
+// better reports whether a free buffer of a values suits an output of need values better
+// than one of b: one that holds it, the smallest such; else the largest.
+func better(a, b, need int) bool {
+	if (a >= need) != (b >= need) {
+		return a >= need
+	}
+	if a >= need {
+		return a < b
+	}
+	return a > b
 }
 
 // Run evaluates the network on one input of the network's input shape (CHW) and returns the
-// output of every layer. Layers that do not change their input (dropout) share its buffer.
+// output of every layer the runner keeps (nil for the others). Layers that do not change
+// their input (dropout) share its buffer. It panics if a convolution's weights do not match
+// its shape (a network from the darknet reader always matches).
 func (r *Runner) Run(input []float32) [][]float32 {
 	net := r.net
 	if len(input) != net.Input.Size() {
 		panic(fmt.Sprintf("model: input has %d values, the network takes %v = %d", len(input), net.Input, net.Input.Size()))
+	}
+	if r.bufs == nil {
+		r.checkWeights()
+		r.bufs = make([][]float32, len(r.plan.size))
+		for b, n := range r.plan.size {
+			r.bufs[b] = make([]float32, n)
+		}
+		r.col = make([]float32, r.cols)
 	}
 	src := func(i int) []float32 {
 		if i < 0 {
@@ -62,10 +202,8 @@ func (r *Runner) Run(input []float32) [][]float32 {
 			r.outs[i] = src(l.Inputs[0])
 			continue
 		}
-		if len(r.outs[i]) != l.Out.Size() {
-			r.outs[i] = make([]float32, l.Out.Size())
-		}
-		out := r.outs[i]
+		out := r.bufs[r.plan.buf[i]][:l.Out.Size()]
+		r.outs[i] = out
 		in := src(l.Inputs[0])
 		inShape := net.InShape(i)
 		switch op := l.Op.(type) {
@@ -94,6 +232,11 @@ func (r *Runner) Run(input []float32) [][]float32 {
 			op.Activate(in, l.Out, out)
 		default:
 			panic(fmt.Sprintf("model: layer %d: no inference for %T", i, op))
+		}
+	}
+	for i, kept := range r.plan.kept {
+		if !kept {
+			r.outs[i] = nil
 		}
 	}
 	return r.outs

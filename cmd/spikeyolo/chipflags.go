@@ -9,6 +9,7 @@ import (
 
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
+	"spikeyolo/model/detect"
 	"spikeyolo/model/preprocess"
 	"spikeyolo/router"
 )
@@ -91,11 +92,15 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 	return p.Placed(slots)
 }
 
-// convertForChip loads the model and the architecture the flags name, and converts the model
-// with the architecture's weight bits unless --weight-bits says otherwise.
+// convertForChip loads the model (a detector: it must have a head) and the architecture the
+// flags name, and converts the model with the architecture's weight bits unless --weight-bits
+// says otherwise.
 func convertForChip(fs *pflag.FlagSet, mf *modelFlags, cf *convFlags, hw *chipFlags, mode preprocess.Mode) (*loadedModel, *chip.Arch, *mapper.Converted, error) {
 	m, err := mf.load()
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := detect.Check(m.net, m.name); err != nil {
 		return nil, nil, nil, err
 	}
 	arch, err := hw.loadArch()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,24 +85,102 @@ func convertModel(m *loadedModel, cf *convFlags, mode preprocess.Mode) (*mapper.
 	return cv, cal, err
 }
 
-// writeAtomic writes a file whole or not at all: into a temporary file beside it, renamed
-// over it once complete.
+// writeAtomic writes a file whole or not at all: into a temporary file beside it, synced to
+// disk, then renamed over it. It replaces only a regular file (or creates one): a symbolic
+// link is written through, atomically beside its final target, and anything else at path (a
+// directory, a device, a FIFO, a socket) is refused with an error naming path, never replaced.
+// An existing file keeps its permissions; a new one gets 0644.
 func writeAtomic(path string, write func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	target, perm, err := outputTarget(path)
 	if err != nil {
 		return err
 	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := write(tmp); err != nil {
+	fail := func(err error) error {
 		tmp.Close()
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
+	if err := write(tmp); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return os.Rename(tmp.Name(), path)
+	// Between the check and the rename something else may have taken target's place: check
+	// again, as close to the rename as the file system lets us.
+	if _, _, err := outputTarget(target); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), target); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// The rename is durable once the directory is synced; a file system that cannot sync a
+	// directory has no more to give.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// outputTarget is the file writeAtomic replaces for path: path itself, or the final target
+// of the symbolic links path names, and the permissions the new file takes. It refuses, with
+// an error naming path, anything that is not a regular file or absent.
+func outputTarget(path string) (target string, perm os.FileMode, err error) {
+	target = path
+	for hops := 0; ; hops++ {
+		fi, err := os.Lstat(target)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return target, 0o644, nil
+		case err != nil:
+			return "", 0, err
+		case fi.Mode().IsRegular():
+			return target, fi.Mode().Perm(), nil
+		case fi.Mode()&os.ModeSymlink == 0:
+			what := "is " + fileKind(fi.Mode())
+			if target != path {
+				what = fmt.Sprintf("links to %s, which is %s", target, fileKind(fi.Mode()))
+			}
+			return "", 0, fmt.Errorf("%s %s, not a regular file: refusing to replace it", path, what)
+		case hops == 40: // as Linux's MAXSYMLINKS
+			return "", 0, fmt.Errorf("%s: too many levels of symbolic links", path)
+		}
+		link, err := os.Readlink(target)
+		if err != nil {
+			return "", 0, err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(target), link)
+		}
+		target = link
+	}
+}
+
+// fileKind names the type of a file that is not a regular file or a symbolic link.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a file of type " + m.Type().String()
 }

@@ -64,13 +64,17 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if o.engine != "chip" && o.engine != "reference" {
 		return usagef("--engine %q: want chip or reference", o.engine)
 	}
+	o.model.headsOnly = o.dnn
 	m, err := o.model.load()
 	if err != nil {
 		return err
 	}
+	if err := detect.Check(m.net, m.name); err != nil {
+		return err
+	}
 	var run func(im preprocess.Image) (*jsonImage, error)
 	if o.dnn {
-		runner := model.NewRunner(m.net)
+		runner := model.NewRunnerKeeping(m.net, m.net.Heads())
 		run = func(im preprocess.Image) (*jsonImage, error) {
 			return &jsonImage{Engine: "dnn", objects: detect.Image(m.net, runner, im, mode, o.thresh, o.nms)}, nil
 		}
