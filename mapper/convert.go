@@ -3,6 +3,7 @@ package mapper
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"spikeyolo/chip"
 	"spikeyolo/core"
@@ -181,7 +182,12 @@ func (cv *Converted) factors(i int, act model.Activation, cal *Calibration) ([]f
 		layerMax = max(layerMax, float64(x))
 	}
 	if !(layerMax > 0) || math.IsInf(layerMax, 0) {
-		return nil, fmt.Errorf("calibration statistic %v: want a positive finite maximum", layerMax)
+		stat, top := "abs", slices.Max(src)
+		if positive {
+			stat = "positive"
+		}
+		return nil, fmt.Errorf("the calibration's %s statistics of this layer's %d channels are at most %v: want a positive finite maximum (a layer that never activates cannot be normalized by its positive statistic; use --norm-stat abs)",
+			stat, len(src), top)
 	}
 	lambda := make([]float64, len(src))
 	for c, x := range src {

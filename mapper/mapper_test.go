@@ -542,3 +542,29 @@ func TestDecodeCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestNeverPositiveLayerNamed: under the positive statistic a leaky layer that never
+// activates cannot be normalized; the error says which statistic, its largest value and the
+// way out (it said "calibration statistic 0").
+func TestNeverPositiveLayerNamed(t *testing.T) {
+	net := randomDetector(t, 5)
+	cal := uniformCalibration(net, 2)
+	for i, l := range net.Layers {
+		if c, ok := l.Op.(*model.Conv); ok && c.Act == model.Leaky {
+			st := cal.Layers[i]
+			st.Positive = make([]float32, len(st.Positive))
+			for k := range st.Positive {
+				st.Positive[k] = -1
+			}
+			cal.Layers[i] = st
+			break
+		}
+	}
+	opt := DefaultOptions()
+	opt.Stat = StatPositive
+	_, err := Convert(net, cal, opt)
+	if err == nil || !strings.Contains(err.Error(), "positive statistics") || !strings.Contains(err.Error(), "at most -1") ||
+		!strings.Contains(err.Error(), "layer 0") {
+		t.Errorf("error %v", err)
+	}
+}
