@@ -61,16 +61,36 @@ func convertShared(b *testing.B, name, archName string) spiking {
 }
 
 // BenchmarkChip runs a whole detection's spiking part on the event-driven chip engine
-// (yolo-lite-voc, Loihi preset, dog.jpg) and reports synaptic operations per second of
-// wall time, and the modelled energy per frame.
+// (Loihi preset, dog.jpg): yolo-lite-voc on the fewest cores, and the embedded Yolo-Fastest
+// as detect maps it (partitioned by its expected activity, placed by traffic). It reports
+// synaptic operations per second of wall time, wall time per synaptic operation, and the
+// modelled energy per frame. Run with -cpu 1,2 to see how the engine scales with threads.
 func BenchmarkChip(b *testing.B) {
-	s := convertShared(b, "yolo-lite-voc", "loihi")
-	for _, T := range []int{64, 256} {
-		b.Run(fmt.Sprintf("yolo-lite-voc/T=%d", T), func(b *testing.B) {
+	lite := convertShared(b, "yolo-lite-voc", "loihi")
+	fastest := newPlaced(b)
+	slots, err := mapper.Place(fastest.prog, fastest.flows, mapper.Traffic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fastestProg, err := fastest.prog.Placed(slots)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		s    spiking
+		T    int
+	}{
+		{"yolo-lite-voc", lite, 64},
+		{"yolo-lite-voc", lite, 256},
+		{"yolo-fastest-1.1", spiking{fastest.cv, fastestProg, fastest.stim}, 64},
+		{"yolo-fastest-1.1", spiking{fastest.cv, fastestProg, fastest.stim}, 256},
+	} {
+		b.Run(fmt.Sprintf("%s/T=%d", c.name, c.T), func(b *testing.B) {
 			var res *chip.Result
 			for b.Loop() {
 				var err error
-				if res, err = s.prog.Run(s.stim, chip.Probe{Ticks: []int{T}}, 0); err != nil {
+				if res, err = c.s.prog.Run(c.s.stim, chip.Probe{Ticks: []int{c.T}}, 0); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -80,8 +100,9 @@ func BenchmarkChip(b *testing.B) {
 			}
 			perFrame := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(synops)/perFrame, "synops/s")
+			b.ReportMetric(perFrame/float64(synops)*1e9, "ns/synop")
 			b.ReportMetric(perFrame, "s/frame")
-			b.ReportMetric(s.prog.Report(res, 0, s.cv.AnalogMACs()).Energy, "J/frame")
+			b.ReportMetric(c.s.prog.Report(res, 0, c.s.cv.AnalogMACs()).Energy, "J/frame")
 		})
 	}
 }

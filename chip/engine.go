@@ -68,7 +68,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		for j := range l.Inputs {
 			inputs = append(inputs, core.Input{From: l.Inputs[j].From, K: p.kernels[spec.Layer][j]})
 		}
-		cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs)
+		cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs, p.sweep)
 		cores[i].Reset(stim[spec.Layer], T)
 	}
 	lat := p.Arch.Latency

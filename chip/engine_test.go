@@ -68,11 +68,18 @@ func randomNetwork(rng *rand.Rand, undo bool, maxSpikes int64, rule core.PoolRul
 	return &Network{Layers: []Layer{l0, l1, l2, l3, l4, l5}}, Stimulus{stim, nil, nil, nil, nil, nil}
 }
 
+// sweeps are the ways cores may step (see core.Sweep): by default, always dense (from their
+// second step on), never dense, and turning dense and sparse at the least change of activity.
+var sweeps = []struct {
+	name string
+	s    core.Sweep
+}{{"default", core.DefaultSweep}, {"dense", core.Sweep{Enter: 0, Leave: -1}}, {"sparse", core.Sweep{Enter: 2, Leave: 0}}, {"flip", core.Sweep{Enter: 0.2, Leave: 0.2}}}
+
 // TestEngineEqualsReference: the event-driven engine gives the reference's spike counts of
 // every neuron, per-layer spikes and synaptic operations and output membranes, bit for bit,
 // at every checkpoint, for every kind of neuron and pool rule, any cut of the layers into
 // cores (one neuron per core, small boxes, row bands, channel groups, whole layers), either
-// routing and multicast, and any number of workers.
+// routing and multicast, any sweep and any number of workers.
 func TestEngineEqualsReference(t *testing.T) {
 	arch, err := Preset("loihi")
 	if err != nil {
@@ -99,12 +106,15 @@ func TestEngineEqualsReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, workers := range []int{1, 3} {
-					res, err := prog.Run(stim, probe, workers)
-					if err != nil {
-						t.Fatal(err)
+				for _, sw := range sweeps {
+					prog.sweep = sw.s
+					for _, workers := range []int{1, 3} {
+						res, err := prog.Run(stim, probe, workers)
+						if err != nil {
+							t.Fatal(err)
+						}
+						compareSnapshots(t, want, res.Snapshots, seed, split)
 					}
-					compareSnapshots(t, want, res.Snapshots, seed, split)
 				}
 			}
 		}

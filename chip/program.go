@@ -41,6 +41,7 @@ type Program struct {
 	coreLayer []int32 // per core: its layer
 	fanout    [][]fanout
 	kernels   [][]*core.Kernel // per layer, per input
+	sweep     core.Sweep       // when cores sweep their boxes (core.DefaultSweep; tests vary it)
 }
 
 // fanout lists, for every spike of a source layer that one consumer input reads, the cores
@@ -66,7 +67,7 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 	if len(grids) != len(net.Layers) {
 		return nil, fmt.Errorf("chip: %d grids for %d layers", len(grids), len(net.Layers))
 	}
-	p := &Program{Net: net, Arch: arch, Topology: arch.Topology, Routing: r, Multicast: m, Grids: grids}
+	p := &Program{Net: net, Arch: arch, Topology: arch.Topology, Routing: r, Multicast: m, Grids: grids, sweep: core.DefaultSweep}
 	cores := 0
 	for i, l := range net.Layers {
 		g, s := grids[i], l.Shape

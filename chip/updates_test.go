@@ -340,7 +340,10 @@ func TestActiveUpdatesPerCoreAndTick(t *testing.T) {
 						t.Fatal(err)
 					}
 					want = newActiveOracle(t, p, c.stim, T)
-					compareUpdates(t, p, chipUpdates(t, p, c.stim, T), want.updates)
+					for _, sw := range sweeps {
+						p.sweep = sw.s
+						t.Run(sw.name, func(t *testing.T) { compareUpdates(t, p, chipUpdates(t, p, c.stim, T), want.updates) })
+					}
 				})
 			}
 			// The case must exercise the rule: neurons reached that do not fire, and some that

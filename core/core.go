@@ -28,6 +28,22 @@ type Input struct {
 	K    *Kernel
 }
 
+// Sweep is when a core changes how it steps. A sparse core updates its candidates only
+// (neurons that received input, and wakes scheduled by Neurons.NextFire); a dense core sweeps
+// its whole box every tick, bringing every membrane up to date, and keeps no wakes. Both
+// compute the same membranes and spikes and count the same active updates (a neuron that
+// received input or fires without it): a dense sweep saves the candidate lists and the
+// NextFire of every update when most neurons are active anyway.
+//
+// A Signed or IF core turns dense after a tick in which at least Enter of its neurons (a
+// fraction of its box) were active, and sparse again after a dense tick in which fewer than
+// Leave were. Max-pool and accumulator cores are always sparse.
+type Sweep struct{ Enter, Leave float64 }
+
+// DefaultSweep turns a core dense when half its neurons are active, and sparse when fewer
+// than a quarter are: a dense sweep costs about a quarter of a sparse update per neuron.
+var DefaultSweep = Sweep{Enter: 0.5, Leave: 0.25}
+
 // wheelSize is the span of ticks the wake wheel covers; wakes further ahead wait in a list.
 const wheelSize = 64
 
@@ -40,7 +56,8 @@ const wheelSize = 64
 // Neurons are updated lazily: a neuron's constant drive (bias, and input current for analog
 // layers) is added for all the ticks it skipped when it is next touched, and a neuron that
 // will fire on its drive alone is woken at that tick (see Neurons.NextFire). No loop visits
-// every neuron every tick.
+// every neuron every tick, except while the core is dense (see Sweep): then it steps every
+// tick and sweeps its box.
 type Core struct {
 	N      *Neurons
 	Box    Box
@@ -60,6 +77,8 @@ type Core struct {
 	farMin int
 
 	pool    *poolState
+	sweep   Sweep
+	dense   bool // sweeping the box every tick; the wake wheel is empty and every wakeAt -1
 	out     []Spike
 	now     int // the tick being integrated (set by Begin)
 	horizon int // wakes at or after it are not kept: the run ends before
@@ -80,12 +99,12 @@ type cell struct {
 }
 
 // NewCore makes a core holding box b of a layer with the given parameters and input
-// synapses. Call Reset before running it.
-func NewCore(n *Neurons, b Box, inputs []Input) *Core {
+// synapses, which turns dense and sparse by sw. Call Reset before running it.
+func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 	if b.C0 < 0 || b.Y0 < 0 || b.X0 < 0 || b.C1 > n.Shape.C || b.Y1 > n.Shape.H || b.X1 > n.Shape.W || b.Size() <= 0 {
 		panic(fmt.Sprintf("core: box %+v of a layer of shape %v", b, n.Shape))
 	}
-	c := &Core{N: n, Box: b, Inputs: inputs, cell: make([]cell, b.Size()), stamp: make([]int32, b.Size())}
+	c := &Core{N: n, Box: b, Inputs: inputs, sweep: sw, cell: make([]cell, b.Size()), stamp: make([]int32, b.Size())}
 	if n.Kind == MaxPool {
 		c.pool = newPoolState(c)
 	} else {
@@ -107,6 +126,7 @@ func (c *Core) global(i int) int {
 func (c *Core) Reset(stimulus []int64, horizon int) {
 	c.Counters = Counters{}
 	c.horizon = horizon
+	c.dense = false
 	for i := range c.cell {
 		c.cell[i] = cell{last: -1, wakeAt: -1}
 		c.stamp[i] = -1
@@ -162,6 +182,9 @@ func (c *Core) schedule(i int32, tick, now int) {
 // NextWake is the earliest tick after now in which a neuron may wake, or -1. It may be
 // early (a wake that was moved leaves a stale entry), never late.
 func (c *Core) NextWake(now int) int {
+	if c.dense {
+		return now + 1
+	}
 	if c.filled != 0 {
 		// Rotate so that bit 0 is tick now+1.
 		r := uint((now + 1) % wheelSize)
@@ -177,11 +200,13 @@ func (c *Core) NextWake(now int) int {
 // Begin starts tick t: packets received until Step are integrated in it.
 func (c *Core) Begin(t int) { c.now = t }
 
-// candidate makes local neuron i a candidate of the current tick.
+// candidate makes local neuron i a candidate of the current tick (a dense core only stamps it).
 func (c *Core) candidate(i int32) {
 	if int(c.stamp[i]) != c.now {
 		c.stamp[i] = int32(c.now)
-		c.cands = append(c.cands, i)
+		if !c.dense {
+			c.cands = append(c.cands, i)
+		}
 	}
 }
 
@@ -220,7 +245,9 @@ func (c *Core) Receive(from, src int, n int64) {
 			for _, p := range c.hits {
 				if c.posMark[p] != int32(c.now) {
 					c.posMark[p] = int32(c.now)
-					c.posList = append(c.posList, p)
+					if !c.dense {
+						c.posList = append(c.posList, p)
+					}
 				}
 			}
 			continue
@@ -238,14 +265,91 @@ func (c *Core) Receive(from, src int, n int64) {
 // slice is reused by the next Step.
 func (c *Core) Step() []Spike {
 	c.out = c.out[:0]
-	c.collect()
-	if c.pool != nil {
+	before := c.Updates
+	switch {
+	case c.dense:
+		c.stepDense()
+	case c.pool != nil:
+		c.collect()
 		c.pool.step(c)
-	} else {
+	default:
+		c.collect()
 		c.stepNeurons()
 	}
 	c.cands = c.cands[:0]
+	if c.pool == nil && c.N.Kind != Accumulator {
+		active := float64(c.Updates-before) / float64(len(c.cell))
+		if !c.dense && active >= c.sweep.Enter {
+			c.toDense()
+		} else if c.dense && active < c.sweep.Leave {
+			c.toSparse()
+		}
+	}
 	return c.out
+}
+
+// toDense drops the wakes: a dense core finds the neurons that fire on their drive by
+// sweeping.
+func (c *Core) toDense() {
+	c.dense = true
+	for b := range c.wheel {
+		for _, i := range c.wheel[b] {
+			c.cell[i].wakeAt = -1
+		}
+		c.wheel[b] = c.wheel[b][:0]
+	}
+	for _, w := range c.far {
+		c.cell[w.neuron].wakeAt = -1
+	}
+	c.far, c.farMin, c.filled = c.far[:0], 1<<31-1, 0
+}
+
+// toSparse schedules every neuron's wake after a dense step, in which every membrane was
+// brought up to date.
+func (c *Core) toSparse() {
+	c.dense = false
+	t := c.now
+	nc := c.Box.C1 - c.Box.C0
+	for i := range c.cell {
+		n := &c.cell[i]
+		if tick, ok := c.N.NextFire(c.Box.C0+i%nc, c.v[i], n.count, n.drive, t); ok {
+			c.schedule(int32(i), tick, t)
+		}
+	}
+}
+
+// stepDense brings every neuron of a dense core up to tick now and fires it; it counts as
+// active the neurons that received input (their position was stamped in posMark, or the
+// neuron in stamp) or fire.
+func (c *Core) stepDense() {
+	t := int32(c.now)
+	b := &c.Box
+	nc, w := b.C1-b.C0, b.X1-b.X0
+	shape := c.N.Shape
+	hw := shape.H * shape.W
+	onset := int32(c.N.Onset)
+	for p := range c.posMark {
+		touched := c.posMark[p] == t
+		// The layer index of channel b.C0 at this position; channel f adds f·hw.
+		g0 := shape.Index(b.C0, b.Y0+p/w, b.X0+p%w)
+		for f := range nc {
+			i := p*nc + f
+			n := &c.cell[i]
+			if from := max(n.last+1, onset); t >= from {
+				c.v[i] += n.drive * int64(t-from+1)
+			}
+			n.last = t
+			k := Fire(c.N.Kind, &c.N.Threshold[b.C0+f], &c.v[i], &n.count, c.N.MaxSpikes)
+			if k != 0 || touched || c.stamp[i] == t {
+				c.Updates++
+			}
+			if k != 0 {
+				c.out = append(c.out, Spike{int32(g0 + f*hw), k})
+				c.Spikes += abs(k)
+				c.Events++
+			}
+		}
+	}
 }
 
 // collect gathers the candidates: touched positions of touched channels, and due wakes.
