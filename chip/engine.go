@@ -155,6 +155,13 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 			shard, out := network.Shard(w), &outbox[w]
 			wg.Go(func() {
 				var scratch []int32
+				// With per-core multicast, perDst counts the packets of the core being
+				// stepped to each destination (those in sentTo), routed once per pair.
+				var perDst []int64
+				var sentTo []int32
+				if p.Multicast == router.PerCore {
+					perDst = make([]int64, len(cores))
+				}
 				for {
 					k := int(next.Add(1) - 1)
 					if k >= len(active) {
@@ -180,15 +187,28 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 						if len(dst) == 0 {
 							continue
 						}
-						shard.Send(int(ci), dst)
+						if perDst == nil {
+							shard.Send(int(ci), dst)
+						}
 						pk := router.Packet{SrcCore: ci, Axon: sp.Neuron, Count: int32(sp.N)}
 						for _, d := range dst {
 							if len(out.packets[d]) == 0 {
 								out.mail = append(out.mail, d)
 							}
 							out.packets[d] = append(out.packets[d], pk)
+							if perDst != nil {
+								if perDst[d] == 0 {
+									sentTo = append(sentTo, d)
+								}
+								perDst[d]++
+							}
 						}
 					}
+					for _, d := range sentTo {
+						shard.SendTo(int(ci), d, perDst[d])
+						perDst[d] = 0
+					}
+					sentTo = sentTo[:0]
 					res.Sent[ci].Add(diff(shard.Stats, sent))
 					shard.MaxHops = max(shard.MaxHops, sent.MaxHops)
 					coreTime[ci] = p.coreTime(ci, before, c.Counters)

@@ -218,25 +218,25 @@ func (c *Core) Receive(from, src int, n int64) {
 		if in.From != from {
 			continue
 		}
-		s := in.K.Syn
-		hw := s.Src.H * s.Src.W
-		ch, pos := src/hw, src%hw
+		kn := in.K
+		s := kn.Syn
+		ch, pos := src/kn.hw, src%kn.hw
 		if !s.Reads(ch) {
 			continue
 		}
-		taps := in.K.Taps.At(pos)
+		taps := kn.Taps.At(pos)
 		if c.pool != nil {
 			c.Synops += abs(n) * c.pool.receive(c, s, taps, ch, pos/s.Src.W, pos%s.Src.W, n)
 			continue
 		}
 		b := &c.Box
-		f0, f1, local := s.Targets(ch)
-		lo, hi := max(f0, b.C0), min(f1, b.C1)
+		sc := kn.sources[ch-s.SrcC0]
+		lo, hi := max(sc.f0, b.C0), min(sc.f1, b.C1)
 		if lo >= hi {
 			continue
 		}
 		var ops int64
-		ops, c.hits = in.K.deliver(ch, local, f0, lo, hi, taps, n, c.v, *b, c.hits[:0])
+		ops, c.hits = kn.deliver(sc, lo, hi, taps, n, c.v, *b, c.hits[:0])
 		c.Synops += abs(n) * ops
 		// The targets are candidates: for a spike that reaches every channel of the box (a
 		// dense kernel), mark its positions; otherwise (grouped, depthwise) the neurons.
@@ -339,7 +339,11 @@ func (c *Core) stepDense() {
 				c.v[i] += n.drive * int64(t-from+1)
 			}
 			n.last = t
-			k := Fire(c.N.Kind, &c.N.Threshold[b.C0+f], &c.v[i], &n.count, c.N.MaxSpikes)
+			th := &c.N.Threshold[b.C0+f]
+			var k int64
+			if !th.quiet(c.N.Kind, c.v[i], n.count) {
+				k = Fire(c.N.Kind, th, &c.v[i], &n.count, c.N.MaxSpikes)
+			}
 			if k != 0 || touched || c.stamp[i] == t {
 				c.Updates++
 			}

@@ -177,6 +177,26 @@ func TestFire(t *testing.T) {
 	}
 }
 
+// TestQuietNeverHidesASpike: wherever quiet says a neuron is quiet, Fire emits nothing, for
+// every kind, with and without undo margins, over a grid of membranes and counts.
+func TestQuietNeverHidesASpike(t *testing.T) {
+	for _, kind := range []Kind{Signed, IF} {
+		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}} {
+			for v0 := int64(-80); v0 <= 40; v0++ {
+				for s0 := int64(-3); s0 <= 3; s0++ {
+					if !th.quiet(kind, v0, s0) {
+						continue
+					}
+					v, s := v0, s0
+					if n := Fire(kind, &th, &v, &s, 2); n != 0 {
+						t.Errorf("%v %+v V=%d count %d: quiet, yet fires %d", kind, th, v0, s0, n)
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestPoolExactFollowsMaximum: under random signed input spikes the exact rule's emitted count
 // equals the maximum of the window's counts after every tick.
 func TestPoolExactFollowsMaximum(t *testing.T) {

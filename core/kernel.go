@@ -12,13 +12,25 @@ type Kernel struct {
 	wt            []int32
 	inPer, outPer int
 	k2            int
+	hw            int      // positions of a source channel: Syn.Src.H·Syn.Src.W
+	sources       []source // per source channel read, from Syn.SrcC0
 }
+
+// source is what delivery needs of one source channel of a kernel: its target channels
+// [f0, f1) (absolute) and the start of its weights in wt, row·outPer for tap 0.
+type source struct{ f0, f1, row int }
 
 // NewKernel prepares s for delivery into boxes.
 func NewKernel(s *Synapses) *Kernel {
-	k := &Kernel{Syn: s, Taps: NewTapTable(s), inPer: s.NumC / s.Groups, outPer: s.DstC / s.Groups, k2: s.Size * s.Size}
+	k := &Kernel{Syn: s, Taps: NewTapTable(s), inPer: s.NumC / s.Groups, outPer: s.DstC / s.Groups, k2: s.Size * s.Size,
+		hw: s.Src.H * s.Src.W}
 	if s.IsPool() {
 		return k
+	}
+	for c := s.SrcC0; c < s.SrcC0+s.NumC; c++ {
+		f0, f1, local := s.Targets(c)
+		g := (c - s.SrcC0) / k.inPer
+		k.sources = append(k.sources, source{f0, f1, (g*k.inPer + local) * k.k2})
 	}
 	k.wt = make([]int32, len(s.Weights))
 	for f := 0; f < s.DstC; f++ {
@@ -36,21 +48,19 @@ func NewKernel(s *Synapses) *Kernel {
 // taps, to the membranes of its targets inside box b, where v holds b's neurons (in box
 // order). It returns the number of synaptic operations performed: one per target in b.
 func (k *Kernel) Deliver(c int, taps []Tap, n int64, v []int64, b Box) int64 {
-	f0, f1, local := k.Syn.Targets(c)
-	lo, hi := max(f0, b.C0), min(f1, b.C1)
+	src := k.sources[c-k.Syn.SrcC0]
+	lo, hi := max(src.f0, b.C0), min(src.f1, b.C1)
 	if lo >= hi {
 		return 0
 	}
-	ops, _ := k.deliver(c, local, f0, lo, hi, taps, n, v, b, nil)
+	ops, _ := k.deliver(src, lo, hi, taps, n, v, b, nil)
 	return ops
 }
 
-// deliver is Deliver for channel c (local index local in its group, whose targets start at
-// f0) into the target channels [lo, hi) of box b. It appends to hits the positions (y·width +
-// x within the box) of the taps inside the box.
-func (k *Kernel) deliver(c, local, f0, lo, hi int, taps []Tap, n int64, v []int64, b Box, hits []int32) (int64, []int32) {
-	g := (c - k.Syn.SrcC0) / k.inPer
-	row := (g*k.inPer + local) * k.k2 // this channel's weights
+// deliver is Deliver for source channel src into the target channels [lo, hi) of box b. It
+// appends to hits the positions (y·width + x within the box) of the taps inside the box.
+func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64, b Box, hits []int32) (int64, []int32) {
+	row, f0 := src.row, src.f0
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	var ops int64
 	for _, t := range taps {

@@ -114,6 +114,22 @@ func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
 	return n
 }
 
+// quiet reports whether Fire would emit nothing for membrane v and net count s (it may say
+// false when Fire emits nothing too): a test cheap enough to skip Fire for the many neurons
+// of a dense sweep that do not fire.
+func (th *Threshold) quiet(kind Kind, v, s int64) bool {
+	if v >= th.Pos {
+		return false
+	}
+	if kind != Signed {
+		return true
+	}
+	if v <= -th.Neg {
+		return false
+	}
+	return !th.Undo || (s >= 0 || v <= th.BackNeg) && (s <= 0 || v >= -th.BackPos)
+}
+
 // NextFire returns the first tick after t in which a neuron of channel c with membrane v and
 // net count s, integrating the constant drive d in every tick >= Onset and receiving no
 // input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that

@@ -223,7 +223,6 @@ func (n *Network) Send(src int, dst []int32) { n.shards[0].Send(src, dst) }
 // Send routes one spike from core src to each of the cores dst and counts its packets.
 func (s *Shard) Send(src int, dst []int32) {
 	n := s.net
-	a, ca := n.coord[src], n.chip[src]
 	if n.multicast == Tree {
 		s.Sent++
 	} else {
@@ -232,36 +231,55 @@ func (s *Shard) Send(src int, dst []int32) {
 	s.Delivered += int64(len(dst))
 	s.far = s.far[:0]
 	for _, d := range dst {
-		b := n.coord[d]
-		if a == b {
-			s.WithinTile++
-			s.slowest = max(s.slowest, n.latency.WithinTile)
-			continue
-		}
-		dx, dy := abs(b.X-a.X), abs(b.Y-a.Y)
-		cb := n.chip[d]
-		crossings := abs(cb.X-ca.X) + abs(cb.Y-ca.Y)
-		s.MaxHops = max(s.MaxHops, int64(dx+dy))
-		s.slowest = max(s.slowest, float64(dx)*n.latency.EastWest+float64(dy)*n.latency.NorthSouth+float64(crossings)*n.latency.ChipCrossing)
-		if n.multicast == PerCore {
-			s.route(a, b)
-		} else {
-			s.far = append(s.far, b)
-		}
+		s.reach(src, d, 1)
 	}
 	if n.multicast == Tree && len(s.far) > 0 {
-		s.tree(a)
+		s.tree(n.coord[src])
 	}
 }
 
-// route counts the dimension-order path from a to b.
-func (s *Shard) route(a, b Coord) {
-	if s.net.routing == XY {
-		s.runX(a, b.X)
-		s.runY(Coord{b.X, a.Y}, b.Y)
+// SendTo routes k >= 1 packets from core src to core dst, with per-core multicast: it counts
+// what k Sends from src to dst alone count, in one step. It panics with tree multicast, where
+// a packet's links depend on all its destinations.
+func (s *Shard) SendTo(src int, dst int32, k int64) {
+	if s.net.multicast != PerCore {
+		panic("router: SendTo with tree multicast")
+	}
+	s.Sent += k
+	s.Delivered += k
+	s.reach(src, dst, k)
+}
+
+// reach counts the arrival of k packets from core src at core d: with per-core multicast it
+// routes them; with a tree it notes d's tile in s.far for tree (if outside src's tile).
+func (s *Shard) reach(src int, d int32, k int64) {
+	n := s.net
+	a, b := n.coord[src], n.coord[d]
+	if a == b {
+		s.WithinTile += k
+		s.slowest = max(s.slowest, n.latency.WithinTile)
+		return
+	}
+	dx, dy := abs(b.X-a.X), abs(b.Y-a.Y)
+	ca, cb := n.chip[src], n.chip[d]
+	crossings := abs(cb.X-ca.X) + abs(cb.Y-ca.Y)
+	s.MaxHops = max(s.MaxHops, int64(dx+dy))
+	s.slowest = max(s.slowest, float64(dx)*n.latency.EastWest+float64(dy)*n.latency.NorthSouth+float64(crossings)*n.latency.ChipCrossing)
+	if n.multicast == PerCore {
+		s.route(a, b, k)
 	} else {
-		s.runY(a, b.Y)
-		s.runX(Coord{a.X, b.Y}, b.X)
+		s.far = append(s.far, b)
+	}
+}
+
+// route counts k packets' dimension-order path from a to b.
+func (s *Shard) route(a, b Coord, k int64) {
+	if s.net.routing == XY {
+		s.runX(a, b.X, k)
+		s.runY(Coord{b.X, a.Y}, b.Y, k)
+	} else {
+		s.runY(a, b.Y, k)
+		s.runX(Coord{a.X, b.Y}, b.X, k)
 	}
 }
 
@@ -287,11 +305,11 @@ func (s *Shard) tree(a Coord) {
 		return second(x) - second(y)
 	})
 	if xy {
-		s.runX(a, lo)
-		s.runX(a, hi)
+		s.runX(a, lo, 1)
+		s.runX(a, hi, 1)
 	} else {
-		s.runY(a, lo)
-		s.runY(a, hi)
+		s.runY(a, lo, 1)
+		s.runY(a, hi, 1)
 	}
 	for i := 0; i < len(s.far); {
 		j := i
@@ -301,57 +319,57 @@ func (s *Shard) tree(a Coord) {
 		near, far := second(s.far[i]), second(s.far[j-1]) // the line's extreme destinations
 		if xy {
 			corner := Coord{s.far[i].X, a.Y}
-			s.runY(corner, min(near, a.Y))
-			s.runY(corner, max(far, a.Y))
+			s.runY(corner, min(near, a.Y), 1)
+			s.runY(corner, max(far, a.Y), 1)
 		} else {
 			corner := Coord{a.X, s.far[i].Y}
-			s.runX(corner, min(near, a.X))
-			s.runX(corner, max(far, a.X))
+			s.runX(corner, min(near, a.X), 1)
+			s.runX(corner, max(far, a.X), 1)
 		}
 		i = j
 	}
 }
 
-// runX counts the links from a along its row to column x.
-func (s *Shard) runX(a Coord, x int) {
+// runX counts k packets on the links from a along its row to column x.
+func (s *Shard) runX(a Coord, x int, k int64) {
 	if x == a.X {
 		return
 	}
 	n := s.net
 	row := a.Y * (n.width + 1)
 	if x > a.X { // east links leave columns a.X .. x-1
-		s.Hops[East] += int64(x - a.X)
-		s.diff[East][row+a.X]++
-		s.diff[East][row+x]--
+		s.Hops[East] += k * int64(x-a.X)
+		s.diff[East][row+a.X] += int32(k)
+		s.diff[East][row+x] -= int32(k)
 	} else { // west links leave columns x+1 .. a.X
-		s.Hops[West] += int64(a.X - x)
-		s.diff[West][row+x+1]++
-		s.diff[West][row+a.X+1]--
+		s.Hops[West] += k * int64(a.X-x)
+		s.diff[West][row+x+1] += int32(k)
+		s.diff[West][row+a.X+1] -= int32(k)
 	}
-	s.Crossings += int64(abs(x/n.topo.TilesX - a.X/n.topo.TilesX))
+	s.Crossings += k * int64(abs(x/n.topo.TilesX-a.X/n.topo.TilesX))
 	if !s.rowMark[a.Y] {
 		s.rowMark[a.Y] = true
 		s.rows = append(s.rows, a.Y)
 	}
 }
 
-// runY counts the links from a along its column to row y.
-func (s *Shard) runY(a Coord, y int) {
+// runY counts k packets on the links from a along its column to row y.
+func (s *Shard) runY(a Coord, y int, k int64) {
 	if y == a.Y {
 		return
 	}
 	n := s.net
 	col := a.X * (n.height + 1)
 	if y > a.Y {
-		s.Hops[South] += int64(y - a.Y)
-		s.diff[South][col+a.Y]++
-		s.diff[South][col+y]--
+		s.Hops[South] += k * int64(y-a.Y)
+		s.diff[South][col+a.Y] += int32(k)
+		s.diff[South][col+y] -= int32(k)
 	} else {
-		s.Hops[North] += int64(a.Y - y)
-		s.diff[North][col+y+1]++
-		s.diff[North][col+a.Y+1]--
+		s.Hops[North] += k * int64(a.Y-y)
+		s.diff[North][col+y+1] += int32(k)
+		s.diff[North][col+a.Y+1] -= int32(k)
 	}
-	s.Crossings += int64(abs(y/n.topo.TilesY - a.Y/n.topo.TilesY))
+	s.Crossings += k * int64(abs(y/n.topo.TilesY-a.Y/n.topo.TilesY))
 	if !s.colMark[a.X] {
 		s.colMark[a.X] = true
 		s.cols = append(s.cols, a.X)

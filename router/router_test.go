@@ -25,6 +25,41 @@ func TestPlace(t *testing.T) {
 	}
 }
 
+// TestSendToEqualsSends: SendTo(src, d, k) counts what k Sends from src to d alone count,
+// the loads of the tick's links included, for either routing.
+func TestSendToEqualsSends(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 7))
+	for _, r := range []Routing{XY, YX} {
+		one := NewNetwork(board, nil, r, PerCore, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
+		batched := NewNetwork(board, nil, r, PerCore, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
+		for tick := 0; tick < 20; tick++ {
+			for i := 0; i < 30; i++ {
+				src, dst, k := rng.IntN(board.Cores()), int32(rng.IntN(board.Cores())), 1+rng.IntN(4)
+				for range k {
+					one.Send(src, []int32{dst})
+				}
+				batched.Shard(0).SendTo(src, dst, int64(k))
+			}
+			l1, s1 := one.EndTick()
+			l2, s2 := batched.EndTick()
+			if l1 != l2 || s1 != s2 || one.Stats != batched.Stats {
+				t.Fatalf("%v tick %d: max load %d, slowest %g, %+v; one by one %d, %g, %+v", r, tick, l2, s2, batched.Stats, l1, s1, one.Stats)
+			}
+		}
+		loads := map[Link]int64{}
+		one.LinkLoads(func(l Link, n int64) { loads[l] = n })
+		batched.LinkLoads(func(l Link, n int64) {
+			if loads[l] != n {
+				t.Errorf("%v link %v: %d packets, one by one %d", r, l, n, loads[l])
+			}
+			delete(loads, l)
+		})
+		if len(loads) != 0 {
+			t.Errorf("%v: links %v unloaded when batched", r, loads)
+		}
+	}
+}
+
 // TestXYHopsAreManhattan: a packet's hops by direction are the coordinate differences, and
 // its chip crossings the chip boundaries between them, whatever the routing order.
 func TestXYHopsAreManhattan(t *testing.T) {
