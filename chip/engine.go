@@ -172,8 +172,17 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 					before := c.Counters
 					c.Begin(t)
 					for i := range inbox {
-						for _, pk := range inbox[i].packets[ci] {
-							c.Receive(int(p.coreLayer[pk.SrcCore]), int(pk.Axon), int64(pk.Count))
+						// A core's packets to ci are consecutive: receive them by runs of one
+						// source layer.
+						pks := inbox[i].packets[ci]
+						for len(pks) > 0 {
+							from := p.coreLayer[pks[0].SrcCore]
+							j := 1
+							for j < len(pks) && p.coreLayer[pks[j].SrcCore] == from {
+								j++
+							}
+							c.Receive(int(from), pks[:j])
+							pks = pks[j:]
 						}
 						inbox[i].packets[ci] = inbox[i].packets[ci][:0]
 					}

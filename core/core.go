@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+
+	"spikeyolo/router"
 )
 
 // Spike is a neuron's spikes in one tick: its index in its layer and their signed count.
@@ -210,41 +212,61 @@ func (c *Core) candidate(i int32) {
 	}
 }
 
-// Receive integrates n spikes of neuron src of layer from, delivered in the current tick.
-func (c *Core) Receive(from, src int, n int64) {
-	c.Packets++
+// Receive integrates packets pks, all from cores of layer from, delivered in the current
+// tick: each carries Count spikes of neuron Axon of that layer.
+func (c *Core) Receive(from int, pks []router.Packet) {
+	c.Packets += int64(len(pks))
 	for k := range c.Inputs {
 		in := &c.Inputs[k]
 		if in.From != from {
 			continue
 		}
-		kn := in.K
-		s := kn.Syn
+		if c.pool != nil {
+			c.receivePool(in.K, pks)
+		} else {
+			c.receiveKernel(in.K, pks)
+		}
+	}
+}
+
+// receivePool integrates the packets through the max-pool window of kn.
+func (c *Core) receivePool(kn *Kernel, pks []router.Packet) {
+	s := kn.Syn
+	for _, pk := range pks {
+		src, n := int(pk.Axon), int64(pk.Count)
+		ch, pos := src/kn.hw, src%kn.hw
+		if s.Reads(ch) {
+			c.Synops += abs(n) * c.pool.receive(c, s, kn.Taps.At(pos), ch, pos/s.Src.W, pos%s.Src.W, n)
+		}
+	}
+}
+
+// receiveKernel integrates the packets through kernel kn and makes their targets candidates:
+// for a spike that reaches every channel of the box (a dense kernel), it marks its
+// positions; otherwise (grouped, depthwise) the neurons.
+func (c *Core) receiveKernel(kn *Kernel, pks []router.Packet) {
+	s := kn.Syn
+	b := &c.Box
+	nc := int32(b.C1 - b.C0)
+	now := int32(c.now)
+	for _, pk := range pks {
+		src, n := int(pk.Axon), int64(pk.Count)
 		ch, pos := src/kn.hw, src%kn.hw
 		if !s.Reads(ch) {
 			continue
 		}
-		taps := kn.Taps.At(pos)
-		if c.pool != nil {
-			c.Synops += abs(n) * c.pool.receive(c, s, taps, ch, pos/s.Src.W, pos%s.Src.W, n)
-			continue
-		}
-		b := &c.Box
 		sc := kn.sources[ch-s.SrcC0]
 		lo, hi := max(sc.f0, b.C0), min(sc.f1, b.C1)
 		if lo >= hi {
 			continue
 		}
 		var ops int64
-		ops, c.hits = kn.deliver(sc, lo, hi, taps, n, c.v, *b, c.hits[:0])
+		ops, c.hits = kn.deliver(sc, lo, hi, kn.Taps.At(pos), n, c.v, *b, c.hits[:0])
 		c.Synops += abs(n) * ops
-		// The targets are candidates: for a spike that reaches every channel of the box (a
-		// dense kernel), mark its positions; otherwise (grouped, depthwise) the neurons.
-		nc := int32(b.C1 - b.C0)
 		if lo == b.C0 && hi == b.C1 {
 			for _, p := range c.hits {
-				if c.posMark[p] != int32(c.now) {
-					c.posMark[p] = int32(c.now)
+				if c.posMark[p] != now {
+					c.posMark[p] = now
 					if !c.dense {
 						c.posList = append(c.posList, p)
 					}
