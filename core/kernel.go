@@ -63,6 +63,20 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 	row, f0 := src.row, src.f0
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	var ops int64
+	if hi-lo == 1 { // one target channel (depthwise kernels): one weight per tap
+		wt, at := k.wt[row*k.outPer+lo-f0:], lo-b.C0
+		for _, t := range taps {
+			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+				continue
+			}
+			p := y*bw + x
+			hits = append(hits, int32(p))
+			v[p*nc+at] += n * int64(wt[int(t.K)*k.outPer])
+			ops++
+		}
+		return ops, hits
+	}
 	for _, t := range taps {
 		y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
 		if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
