@@ -340,7 +340,7 @@ func TestActiveUpdatesPerCoreAndTick(t *testing.T) {
 						t.Fatal(err)
 					}
 					want = newActiveOracle(t, p, c.stim, T)
-					for _, sw := range sweeps {
+					for _, sw := range testSweeps() {
 						p.sweep = sw.s
 						t.Run(sw.name, func(t *testing.T) { compareUpdates(t, p, chipUpdates(t, p, c.stim, T), want.updates) })
 					}
