@@ -112,6 +112,9 @@ func Decode(r io.Reader) (Image, error) {
 	if err != nil {
 		return Image{}, decodeError(err)
 	}
+	if b := img.Bounds(); b.Dx() < 1 || b.Dy() < 1 {
+		return Image{}, fmt.Errorf("an empty image of %d × %d pixels", b.Dx(), b.Dy())
+	}
 	return FromImage(img), nil
 }
 
