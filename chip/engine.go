@@ -106,6 +106,7 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		return b
 	}
 	inbox, outbox := newBoxes(), newBoxes()
+	perDsts := make([][]int64, workers) // per worker, see below
 	idle := p.idleTime()
 	var active []int32
 	coreTime := make([]float64, len(cores))
@@ -153,15 +154,16 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		var wg conc.WaitGroup
 		for w := 0; w < min(workers, len(active)); w++ {
 			shard, out := network.Shard(w), &outbox[w]
+			// With per-core multicast, perDst counts the packets of the core being stepped
+			// to each destination (those in sentTo), routed once per pair; it is all zero
+			// between cores, and kept from tick to tick.
+			if p.Multicast == router.PerCore && perDsts[w] == nil {
+				perDsts[w] = make([]int64, len(cores))
+			}
+			perDst := perDsts[w]
 			wg.Go(func() {
 				var scratch []int32
-				// With per-core multicast, perDst counts the packets of the core being
-				// stepped to each destination (those in sentTo), routed once per pair.
-				var perDst []int64
 				var sentTo []int32
-				if p.Multicast == router.PerCore {
-					perDst = make([]int64, len(cores))
-				}
 				for {
 					k := int(next.Add(1) - 1)
 					if k >= len(active) {
