@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/google/btree"
 	"github.com/sourcegraph/conc"
 
 	"spikeyolo/core"
@@ -25,32 +24,25 @@ type Result struct {
 	Time      Timing
 }
 
-// Timing is the modelled duration of the run, in seconds: per tick, the slowest core's
-// pipeline (its operations one after another, every neuron's update included where the
-// hardware updates them all), then the network (the longest packet path, plus the waiting of
-// the busiest link's packets), then the barrier; at least the architecture's minimum tick.
-type Timing struct {
-	Frame   float64 // the whole run
-	Compute float64 // of which the slowest cores' pipelines
-	Network float64 // of which the network
-	Barrier float64 // of which the barriers
-}
-
-// wakeKey is an entry of the engine's event queue: core Core has work in tick Tick. The
-// queue holds one entry per core at most, ordered by (tick, core), so the engine finds the
-// next busy tick in O(log cores) and skips empty ticks entirely. Spikes themselves wait in
-// per-core inboxes for the next tick; a btree keyed by (tick, core) of per-core activations
-// is far smaller than one entry per packet.
-type wakeKey struct{ tick, core int32 }
-
-func wakeLess(a, b wakeKey) bool { return a.tick < b.tick || (a.tick == b.tick && a.core < b.core) }
+// chunkTicks is the most ticks the engine runs one core through before it turns to the next
+// core. A spike fired in tick t is integrated in tick t+1 by cores of later layers only, so
+// the engine may run the layers one after another through a span of ticks, each core through
+// the whole span at once: its state stays in the processor's cache for the span instead of
+// being fetched once per tick. The packets of a span wait in their source cores' outboxes
+// until the span's later layers have read them, so the span bounds their memory.
+const chunkTicks = 8
 
 // Run runs the program on one stimulus up to the last of the probe's ticks, event by event,
 // with up to workers cores stepping in parallel (0: GOMAXPROCS). Its snapshots equal
-// Reference's bit for bit, for any number of workers.
+// Reference's bit for bit, and its result is the same for any number of workers.
+//
+// A core steps in a tick when packets reach it or when its own wake is due (core.Core.NextWake);
+// a tick in which no core steps costs nothing. Ticks are run in spans (see chunkTicks) that
+// end at every probe tick: in each span the busy cores step layer by layer, the cores of one
+// layer in parallel, then the span's ticks are closed in order: their packets routed through
+// the mesh and their time priced.
 func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) {
-	net := p.Net
-	if err := checkStimulus(net, stim); err != nil {
+	if err := checkStimulus(p.Net, stim); err != nil {
 		return nil, err
 	}
 	ticks := probe.Ticks
@@ -60,211 +52,276 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	T := ticks[len(ticks)-1]
-	cores := make([]*core.Core, len(p.Cores))
+	e := p.newEngine(stim, probe, workers)
+	t := e.nextTick(0)
+	for t < e.T {
+		end := e.spanEnd(t)
+		e.stepLayers(t, end)
+		e.closeTicks(t, end)
+		t = e.nextTick(end)
+	}
+	return e.finish(), nil
+}
+
+// engine is the state of one run.
+type engine struct {
+	p       *Program
+	routes  *routes
+	probe   Probe
+	T       int // the run ends before tick T
+	cores   []*core.Core
+	outbox  []outbox // per core: its packets of the current span
+	wakes   *wakeQueue
+	wakeAt  []int32 // per core: the tick of its next wake, or -1
+	busy    [][]int32
+	marked  []int32 // per core: the span (its first tick + 1) for which it is in busy
+	pending []int32 // the cores that packets reach in the first tick of the next span
+	workers []*worker
+	mesh    *router.Network
+	res     *Result
+	clock   clock
+	probed  int // the probe ticks snapshotted so far
+}
+
+// worker is what one goroutine records while it steps cores through a span.
+type worker struct {
+	busy    []bool    // per tick of the span: a core stepped
+	slowest []float64 // per tick of the span: the slowest pipeline of the cores stepped
+	sends   [][]send  // per tick of the span: the classes that sent packets
+	woken   []int32   // cores that packets reach within the span
+	carried []int32   // cores that packets reach in the tick after the span
+	count   []int32   // scratch, per class of the core being stepped
+	fired   []uint8   // scratch, per class: sent in the span (1) and in its last tick (2)
+}
+
+// send is n packets of class Class of core Src, sent in one tick.
+type send struct{ Src, Class, N int32 }
+
+func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
+	T := probe.Ticks[len(probe.Ticks)-1]
+	e := &engine{p: p, routes: p.routes, probe: probe, T: T, cores: make([]*core.Core, len(p.Cores)),
+		outbox: make([]outbox, len(p.Cores)), wakes: newWakeQueue(len(p.Cores)), wakeAt: make([]int32, len(p.Cores)),
+		busy: make([][]int32, len(p.Net.Layers)), marked: make([]int32, len(p.Cores)),
+		res: &Result{Ticks: T, Sent: make([]router.Stats, len(p.Cores)), Links: map[router.Link]int64{}}}
 	for i, spec := range p.Cores {
-		l := &net.Layers[spec.Layer]
+		l := &p.Net.Layers[spec.Layer]
 		var inputs []core.Input
 		for j := range l.Inputs {
 			inputs = append(inputs, core.Input{From: l.Inputs[j].From, K: p.kernels[spec.Layer][j]})
 		}
-		cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs, p.sweep)
-		cores[i].Reset(stim[spec.Layer], T)
+		e.cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs, p.sweep)
+		e.cores[i].Reset(stim[spec.Layer], T)
+		e.outbox[i].classes = len(e.routes.classes[i])
+		e.outbox[i].first = -2
+		e.wakeAt[i] = int32(e.cores[i].NextWake(-1))
+		e.wakes.set(int32(i), int(e.wakeAt[i]), T)
 	}
 	lat := p.Arch.Latency
-	network := router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
-		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, workers)
-	res := &Result{Ticks: T, Sent: make([]router.Stats, len(cores)), Links: map[router.Link]int64{}}
+	e.mesh = router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
+		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, 1)
+	e.clock = clock{p: p, idle: p.idleTime()}
+	for range workers {
+		e.workers = append(e.workers, &worker{busy: make([]bool, chunkTicks), slowest: make([]float64, chunkTicks),
+			sends: make([][]send, chunkTicks)})
+	}
+	return e
+}
 
-	queue := btree.NewG[wakeKey](16, wakeLess)
-	queued := make([]int32, len(cores)) // the tick of each core's queue entry, or -1
-	requeue := func(c int, tick int) {
-		if queued[c] >= 0 {
-			queue.Delete(wakeKey{queued[c], int32(c)})
-			queued[c] = -1
-		}
-		if tick >= 0 && tick < T {
-			queued[c] = int32(tick)
-			queue.ReplaceOrInsert(wakeKey{int32(tick), int32(c)})
-		}
+// nextTick is the first tick from t in which a core may step, or T: t itself if packets
+// reach cores in it, else the earliest wake. It takes the snapshots due before it.
+func (e *engine) nextTick(t int) int {
+	next := e.T
+	if len(e.pending) > 0 {
+		next = t
+	} else if w, ok := e.wakes.next(); ok {
+		next = min(w, e.T)
 	}
-	for c := range cores {
-		queued[c] = -1
-		requeue(c, cores[c].NextWake(-1))
-	}
-	// Each worker posts the packets it routes to its own outbox; a core reads its packets
-	// from every worker's inbox (last tick's outboxes).
-	type box struct {
-		packets [][]router.Packet // per destination core
-		mail    []int32           // the cores with packets
-	}
-	newBoxes := func() []box {
-		b := make([]box, workers)
-		for w := range b {
-			b[w].packets = make([][]router.Packet, len(cores))
-		}
-		return b
-	}
-	inbox, outbox := newBoxes(), newBoxes()
-	perDsts := make([][]int64, workers) // per worker, see below
-	idle := p.idleTime()
-	var active []int32
-	coreTime := make([]float64, len(cores))
-	wakeAt := make([]int, len(cores))
-	nextProbe := 0
-	// advance accounts for the empty ticks [from, to) and takes the snapshots due by then.
-	advance := func(from, to int) {
-		empty := float64(to - from)
-		res.Time.Frame += empty * max(lat.Barrier+idle, p.Arch.TickMin)
-		res.Time.Compute += empty * idle
-		res.Time.Barrier += empty * lat.Barrier
-		for ; nextProbe < len(ticks) && ticks[nextProbe] <= to; nextProbe++ {
-			res.Snapshots = append(res.Snapshots, p.snapshot(cores, ticks[nextProbe], probe.Counts))
-		}
-	}
-	t := T
-	if queue.Len() > 0 {
-		m, _ := queue.Min()
-		t = int(m.tick)
-	}
-	advance(0, t)
-	for t < T {
-		// The cores busy in tick t: those with mail and those whose wake is due.
-		active = active[:0]
-		for w := range outbox {
-			active = append(active, outbox[w].mail...)
-			outbox[w].mail = outbox[w].mail[:0]
-		}
-		for queue.Len() > 0 {
-			m, _ := queue.Min()
-			if int(m.tick) != t {
-				break
-			}
-			queue.DeleteMin()
-			queued[m.core] = -1
-			active = append(active, m.core)
-		}
-		slices.Sort(active)
-		active = slices.Compact(active)
-		inbox, outbox = outbox, inbox
+	e.snapshot(next)
+	return next
+}
 
-		// Every busy core integrates its packets, fires, and routes its spikes to the next
-		// tick's outboxes; workers take cores one at a time.
+// spanEnd is the end of the span that starts at tick t: chunkTicks later, or at the next probe
+// tick if that is sooner.
+func (e *engine) spanEnd(t int) int {
+	end := min(t+chunkTicks, e.T)
+	if i, _ := slices.BinarySearch(e.probe.Ticks, t+1); i < len(e.probe.Ticks) {
+		end = min(end, e.probe.Ticks[i])
+	}
+	return end
+}
+
+// mark adds core c to the busy cores of the span that starts at tick t0.
+func (e *engine) mark(c int32, t0 int) {
+	if e.marked[c] != int32(t0+1) {
+		e.marked[c] = int32(t0 + 1)
+		l := e.p.coreLayer[c]
+		e.busy[l] = append(e.busy[l], c)
+	}
+}
+
+// stepLayers steps the busy cores through ticks [t0, t1), layer by layer: the cores that
+// packets reach in tick t0, those whose wake falls in the span, and those that packets of
+// earlier layers reach within it.
+func (e *engine) stepLayers(t0, t1 int) {
+	for _, c := range e.pending {
+		e.mark(c, t0)
+	}
+	e.pending = e.pending[:0]
+	e.wakes.popBefore(t1, func(c int32) { e.mark(c, t0) })
+	for _, w := range e.workers {
+		clear(w.busy)
+		clear(w.slowest)
+		for k := range w.sends {
+			w.sends[k] = w.sends[k][:0]
+		}
+	}
+	for l := range e.busy {
+		cores := e.busy[l]
+		if len(cores) == 0 {
+			continue
+		}
 		var next atomic.Int64
 		var wg conc.WaitGroup
-		for w := 0; w < min(workers, len(active)); w++ {
-			shard, out := network.Shard(w), &outbox[w]
-			// With per-core multicast, perDst counts the packets of the core being stepped
-			// to each destination (those in sentTo), routed once per pair; it is all zero
-			// between cores, and kept from tick to tick.
-			if p.Multicast == router.PerCore && perDsts[w] == nil {
-				perDsts[w] = make([]int64, len(cores))
-			}
-			perDst := perDsts[w]
+		for _, w := range e.workers[:min(len(e.workers), len(cores))] {
 			wg.Go(func() {
-				var scratch []int32
-				var sentTo []int32
 				for {
 					k := int(next.Add(1) - 1)
-					if k >= len(active) {
+					if k >= len(cores) {
 						return
 					}
-					ci := active[k]
-					c := cores[ci]
-					before := c.Counters
-					c.Begin(t)
-					for i := range inbox {
-						// A core's packets to ci are consecutive: receive them by runs of one
-						// source layer.
-						pks := inbox[i].packets[ci]
-						for len(pks) > 0 {
-							from := p.coreLayer[pks[0].SrcCore]
-							j := 1
-							for j < len(pks) && p.coreLayer[pks[j].SrcCore] == from {
-								j++
-							}
-							c.Receive(int(from), pks[:j])
-							pks = pks[j:]
-						}
-						inbox[i].packets[ci] = inbox[i].packets[ci][:0]
-					}
-					spec := &p.Cores[ci]
-					// The shard's counts before this core's spikes; MaxHops restarts so that
-					// the core's own longest path is recorded, not its worker's so far.
-					sent := shard.Stats
-					shard.MaxHops = 0
-					for _, sp := range c.Step() {
-						dst := p.Destinations(spec.Layer, int(sp.Neuron), &scratch)
-						if len(dst) == 0 {
-							continue
-						}
-						if perDst == nil {
-							shard.Send(int(ci), dst)
-						}
-						pk := router.Packet{SrcCore: ci, Axon: sp.Neuron, Count: int32(sp.N)}
-						for _, d := range dst {
-							if len(out.packets[d]) == 0 {
-								out.mail = append(out.mail, d)
-							}
-							out.packets[d] = append(out.packets[d], pk)
-							if perDst != nil {
-								if perDst[d] == 0 {
-									sentTo = append(sentTo, d)
-								}
-								perDst[d]++
-							}
-						}
-					}
-					for _, d := range sentTo {
-						shard.SendTo(int(ci), d, perDst[d])
-						perDst[d] = 0
-					}
-					sentTo = sentTo[:0]
-					res.Sent[ci].Add(diff(shard.Stats, sent))
-					shard.MaxHops = max(shard.MaxHops, sent.MaxHops)
-					coreTime[ci] = p.coreTime(ci, before, c.Counters)
-					wakeAt[ci] = c.NextWake(t)
+					e.stepCore(cores[k], t0, t1, w)
 				}
 			})
 		}
 		wg.Wait()
-
-		slowest := idle
-		for _, ci := range active {
-			slowest = max(slowest, coreTime[ci])
-			requeue(int(ci), wakeAt[ci])
+		for _, c := range cores {
+			e.wakes.set(c, int(e.wakeAt[c]), e.T)
 		}
-		maxLoad, pathTime := network.EndTick()
-		netTime := pathTime
-		if maxLoad > 1 {
-			netTime += float64(maxLoad-1) * max(lat.HopEastWest, lat.HopNorthSouth)
+		e.busy[l] = cores[:0]
+		for _, w := range e.workers {
+			for _, c := range w.woken {
+				e.mark(c, t0)
+			}
+			w.woken = w.woken[:0]
 		}
-		res.Time.Frame += max(slowest+netTime+lat.Barrier, p.Arch.TickMin)
-		res.Time.Compute += slowest
-		res.Time.Network += netTime
-		res.Time.Barrier += lat.Barrier
-		res.Busy++
+	}
+	for _, w := range e.workers {
+		e.pending = append(e.pending, w.carried...)
+		w.carried = w.carried[:0]
+	}
+	slices.Sort(e.pending)
+	e.pending = slices.Compact(e.pending)
+}
 
-		nt := T
-		for w := range outbox {
-			if len(outbox[w].mail) > 0 {
-				nt = t + 1
+// stepCore steps core ci through ticks [t0, t1): in every tick in which packets reach it or
+// its wake is due, it integrates its packets, fires, and posts its spikes to its outbox.
+func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
+	c := e.cores[ci]
+	ob := &e.outbox[ci]
+	ob.startSpan(t0)
+	classOf := e.routes.classOf[e.p.coreLayer[ci]]
+	classes := e.routes.classes[ci]
+	w.fired = slices.Grow(w.fired[:0], len(classes))[:len(classes)]
+	clear(w.fired)
+	ins := e.routes.inputs[ci]
+	wake := int(e.wakeAt[ci])
+	for t := t0; t < t1; t++ {
+		mail := false
+		for _, in := range ins {
+			if len(e.outbox[in.Src].packets(t-1, in.Class)) > 0 {
+				mail = true
+				break
 			}
 		}
-		if nt == T && queue.Len() > 0 {
-			m, _ := queue.Min()
-			nt = int(m.tick)
+		if !mail && t != wake {
+			ob.post(nil, classOf, w)
+			continue
 		}
-		advance(t+1, nt)
-		t = nt
+		before := c.Counters
+		c.Begin(t)
+		for _, in := range ins {
+			if pks := e.outbox[in.Src].packets(t-1, in.Class); len(pks) > 0 {
+				c.Receive(int(e.p.coreLayer[in.Src]), pks)
+			}
+		}
+		ob.post(c.Step(), classOf, w)
+		k := t - t0
+		for cl, n := range w.count {
+			if n > 0 {
+				w.sends[k] = append(w.sends[k], send{ci, int32(cl), n})
+				if t < t1-1 {
+					w.fired[cl] |= 1
+				} else {
+					w.fired[cl] |= 2
+				}
+			}
+		}
+		w.busy[k] = true
+		w.slowest[k] = max(w.slowest[k], e.clock.core(ci, before, c.Counters))
+		wake = c.NextWake(t)
 	}
-	res.Network = network.Stats
-	network.LinkLoads(func(l router.Link, n int64) { res.Links[l] = n })
-	res.Cores = make([]core.Counters, len(cores))
-	for i, c := range cores {
+	e.wakeAt[ci] = int32(wake)
+	for cl, f := range w.fired {
+		if f&1 != 0 {
+			w.woken = append(w.woken, classes[cl].dst...)
+		}
+		if f&2 != 0 {
+			w.carried = append(w.carried, classes[cl].dst...)
+		}
+	}
+}
+
+// closeTicks closes ticks [t0, t1) in order: it routes each busy tick's packets through the
+// mesh, attributing their traffic to their source cores, and prices the tick's time.
+func (e *engine) closeTicks(t0, t1 int) {
+	shard := e.mesh.Shard(0)
+	for t := t0; t < t1; t++ {
+		k := t - t0
+		busy, slowest := false, e.clock.idle
+		for _, w := range e.workers {
+			busy = busy || w.busy[k]
+			slowest = max(slowest, w.slowest[k])
+		}
+		if !busy {
+			continue
+		}
+		for _, w := range e.workers {
+			for _, s := range w.sends[k] {
+				// The shard's counts before; MaxHops restarts so that the source's own
+				// longest path is recorded.
+				before := shard.Stats
+				shard.MaxHops = 0
+				shard.SendMany(int(s.Src), e.routes.classes[s.Src][s.Class].dst, int64(s.N))
+				e.res.Sent[s.Src].Add(diff(shard.Stats, before))
+				shard.MaxHops = max(shard.MaxHops, before.MaxHops)
+			}
+		}
+		maxLoad, pathTime := e.mesh.EndTick()
+		e.clock.busyTick(t, slowest, maxLoad, pathTime)
+		e.res.Busy++
+	}
+}
+
+// snapshot takes the snapshots of the probe ticks up to tick t, in which no core steps
+// between the last tick run and t.
+func (e *engine) snapshot(t int) {
+	for ; e.probed < len(e.probe.Ticks) && e.probe.Ticks[e.probed] <= t; e.probed++ {
+		e.res.Snapshots = append(e.res.Snapshots, e.p.snapshot(e.cores, e.probe.Ticks[e.probed], e.probe.Counts))
+	}
+}
+
+// finish completes the result after the last tick.
+func (e *engine) finish() *Result {
+	res := e.res
+	e.clock.idleTicks(e.T)
+	res.Time = e.clock.Timing
+	res.Network = e.mesh.Stats
+	e.mesh.LinkLoads(func(l router.Link, n int64) { res.Links[l] = n })
+	res.Cores = make([]core.Counters, len(e.cores))
+	for i, c := range e.cores {
 		res.Cores[i] = c.Counters
 	}
-	return res, nil
+	return res
 }
 
 // diff is the traffic counted in a since b, with a's MaxHops.
@@ -277,24 +334,89 @@ func diff(a, b router.Stats) router.Stats {
 	return d
 }
 
-// idleTime is the pipeline time of the slowest core in a tick where nothing happens: the
-// largest core updating all its neurons as inactive.
-func (p *Program) idleTime() float64 {
-	most := 0
-	for _, c := range p.Cores {
-		most = max(most, c.Box.Size())
-	}
-	return float64(most) * p.Arch.Latency.NeuronInactive
+// outbox holds a core's packets of a span, by tick and class: the queue each class's
+// destination cores read. Slot 0 is the tick before the span, so that the span's first tick
+// can read it; slot s is tick first+s.
+type outbox struct {
+	classes int
+	first   int          // the tick of slot 0
+	slots   int          // the slots filled
+	spikes  []core.Spike // the packets, by slot, then class
+	bounds  []int32      // per slot, classes+1 offsets into spikes: class k is [bounds[k], bounds[k+1])
 }
 
-// coreTime is the pipeline time of core ci in a tick, from its counters before and after.
-func (p *Program) coreTime(ci int32, before, after core.Counters) float64 {
-	l := &p.Arch.Latency
-	updates := after.Updates - before.Updates
-	size := int64(p.Cores[ci].Box.Size())
-	return float64(after.Synops-before.Synops)*l.Synop + float64(updates)*l.NeuronActive +
-		float64(size-updates)*l.NeuronInactive + float64(after.Events-before.Events)*l.SpikeOut +
-		float64(after.Packets-before.Packets)*l.Message
+// packets returns the packets of class cl sent in tick t (none if t is not held).
+func (o *outbox) packets(t int, cl int32) []core.Spike {
+	s := t - o.first
+	if s < 0 || s >= o.slots {
+		return nil
+	}
+	b := o.bounds[s*(o.classes+1)+int(cl):]
+	return o.spikes[b[0]:b[1]]
+}
+
+// startSpan keeps, of what the outbox holds, the packets of tick t0-1 only, in slot 0.
+func (o *outbox) startSpan(t0 int) {
+	s := t0 - 1 - o.first
+	n := o.classes + 1
+	if s < 0 || s >= o.slots {
+		o.spikes, o.bounds = o.spikes[:0], o.bounds[:0]
+		for range n {
+			o.bounds = append(o.bounds, 0)
+		}
+	} else {
+		b := o.bounds[s*n : (s+1)*n]
+		lo, hi := b[0], b[n-1]
+		o.spikes = o.spikes[:copy(o.spikes, o.spikes[lo:hi])]
+		for k := range b {
+			o.bounds[k] = b[k] - lo
+		}
+		o.bounds = o.bounds[:n]
+	}
+	o.first, o.slots = t0-1, 1
+}
+
+// post fills the next slot with spikes, sorted into their classes by classOf (spikes of no
+// class reach no core), and leaves in w.count the packets of each class.
+func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
+	w.count = slices.Grow(w.count[:0], o.classes)[:o.classes]
+	clear(w.count)
+	if o.classes == 0 { // a layer no other reads
+		o.bounds = append(o.bounds, int32(len(o.spikes)))
+		o.slots++
+		return
+	}
+	for _, sp := range spikes {
+		if cl := classOf[sp.Neuron]; cl >= 0 {
+			w.count[cl]++
+		}
+	}
+	at := int32(len(o.spikes))
+	for _, n := range w.count {
+		o.bounds = append(o.bounds, at)
+		at += n
+	}
+	o.bounds = append(o.bounds, at)
+	o.slots++
+	if len(spikes) == 0 {
+		return
+	}
+	base := len(o.spikes)
+	o.spikes = slices.Grow(o.spikes, int(at)-base)[:at]
+	b := o.bounds[len(o.bounds)-o.classes-1:]
+	next := w.count // reused as each class's next free index; restored below
+	for cl := range next {
+		next[cl] = b[cl]
+	}
+	for _, sp := range spikes {
+		if cl := classOf[sp.Neuron]; cl >= 0 {
+			o.spikes[next[cl]] = sp
+			next[cl]++
+		}
+	}
+	for cl := range next {
+		next[cl] -= b[cl]
+	}
 }
 
 // snapshot records the state after tick ticks.

@@ -81,8 +81,8 @@ func (n *Network) validateLayer(i int) error {
 					return fmt.Errorf("channel %d: thresholds %d, -%d, margins %d, %d: want positive thresholds, margins >= 0", ch, th.Pos, th.Neg, th.BackPos, th.BackNeg)
 				}
 			}
-			if l.MaxSpikes < 1 {
-				return fmt.Errorf("max spikes %d < 1", l.MaxSpikes)
+			if l.MaxSpikes < 1 || l.MaxSpikes > core.MaxSpikesLimit {
+				return fmt.Errorf("max spikes %d: want 1..%d", l.MaxSpikes, core.MaxSpikesLimit)
 			}
 		} else if len(l.Readout) != c {
 			return fmt.Errorf("%d readout scales for %d channels", len(l.Readout), c)
@@ -91,8 +91,8 @@ func (n *Network) validateLayer(i int) error {
 		if l.Analog {
 			return errors.New("a max-pool layer cannot be analog")
 		}
-		if l.MaxSpikes < 1 {
-			return fmt.Errorf("max spikes %d < 1", l.MaxSpikes)
+		if l.MaxSpikes < 1 || l.MaxSpikes > core.MaxSpikesLimit {
+			return fmt.Errorf("max spikes %d: want 1..%d", l.MaxSpikes, core.MaxSpikesLimit)
 		}
 	default:
 		return fmt.Errorf("unknown kind %v", l.Kind)

@@ -41,6 +41,7 @@ type Program struct {
 	coreLayer []int32 // per core: its layer
 	fanout    [][]fanout
 	kernels   [][]*core.Kernel // per layer, per input
+	routes    *routes          // the fan-out by class, shared by placed copies
 	sweep     core.Sweep       // when cores sweep their boxes (core.DefaultSweep; tests vary it)
 }
 
@@ -112,6 +113,7 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 			p.fanout[in.From] = append(p.fanout[in.From], p.buildFanout(i, &in.Synapses, k.Taps))
 		}
 	}
+	p.routes = p.buildRoutes()
 	return p, nil
 }
 

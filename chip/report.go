@@ -3,6 +3,7 @@ package chip
 import (
 	"slices"
 
+	"spikeyolo/core"
 	"spikeyolo/router"
 )
 
@@ -169,4 +170,77 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 	}
 	r.LimitViolations = p.CheckLimits()
 	return r
+}
+
+// The time model: what a tick costs in seconds, beside the energy model above.
+
+// Timing is the modelled duration of the run, in seconds: per tick, the slowest core's
+// pipeline (its operations one after another, every neuron's update included where the
+// hardware updates them all), then the network (the longest packet path, plus the waiting of
+// the busiest link's packets), then the barrier; at least the architecture's minimum tick.
+type Timing struct {
+	Frame   float64 // the whole run
+	Compute float64 // of which the slowest cores' pipelines
+	Network float64 // of which the network
+	Barrier float64 // of which the barriers
+}
+
+// clock prices a run's ticks in seconds, in tick order: a tick in which cores step costs the
+// slowest core's pipeline, then the network, then the barrier; a tick in which none steps
+// costs the idle pipeline and the barrier; each at least the architecture's minimum tick.
+// Runs of idle ticks are priced at once.
+type clock struct {
+	p    *Program
+	idle float64 // the pipeline time of a tick in which no core steps (see idleTime)
+	Timing
+	priced int // the ticks before it are priced
+}
+
+// idleTime is the pipeline time of the slowest core in a tick where nothing happens: the
+// largest core updating all its neurons as inactive.
+func (p *Program) idleTime() float64 {
+	most := 0
+	for _, c := range p.Cores {
+		most = max(most, c.Box.Size())
+	}
+	return float64(most) * p.Arch.Latency.NeuronInactive
+}
+
+// core is the pipeline time of core ci in a tick in which it stepped, from its counters
+// before and after: its operations one after another, every neuron's update included.
+func (c *clock) core(ci int32, before, after core.Counters) float64 {
+	l := &c.p.Arch.Latency
+	updates := after.Updates - before.Updates
+	size := int64(c.p.Cores[ci].Box.Size())
+	return float64(after.Synops-before.Synops)*l.Synop + float64(updates)*l.NeuronActive +
+		float64(size-updates)*l.NeuronInactive + float64(after.Events-before.Events)*l.SpikeOut +
+		float64(after.Packets-before.Packets)*l.Message
+}
+
+// busyTick prices tick t, in which cores stepped, after the idle ticks before it: slowest is
+// its slowest core's pipeline (at least idle), maxLoad the most packets one link carried, and
+// path the longest packet path's latency. Contention delays the busiest link's packets by one
+// hop each after the first.
+func (c *clock) busyTick(t int, slowest float64, maxLoad int32, path float64) {
+	c.idleTicks(t)
+	lat := &c.p.Arch.Latency
+	network := path
+	if maxLoad > 1 {
+		network += float64(maxLoad-1) * max(lat.HopEastWest, lat.HopNorthSouth)
+	}
+	c.Frame += max(slowest+network+lat.Barrier, c.p.Arch.TickMin)
+	c.Compute += slowest
+	c.Network += network
+	c.Barrier += lat.Barrier
+	c.priced = t + 1
+}
+
+// idleTicks prices the ticks from the last priced up to t, in which no core stepped.
+func (c *clock) idleTicks(t int) {
+	lat := &c.p.Arch.Latency
+	n := float64(t - c.priced)
+	c.Frame += n * max(lat.Barrier+c.idle, c.p.Arch.TickMin)
+	c.Compute += n * c.idle
+	c.Barrier += n * lat.Barrier
+	c.priced = t
 }

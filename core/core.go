@@ -4,15 +4,19 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-
-	"spikeyolo/router"
 )
 
-// Spike is a neuron's spikes in one tick: its index in its layer and their signed count.
+// Spike is a neuron's spikes in one tick: its index in its layer and their signed count
+// (at most MaxSpikesLimit of either sign). It is also the address-event packet that carries
+// them: the source neuron's address and the polarity and number of its spikes.
 type Spike struct {
 	Neuron int32
-	N      int64
+	N      int32
 }
+
+// MaxSpikesLimit is the most spikes a neuron may emit in one tick (Neurons.MaxSpikes), so
+// that a spike's count fits its packet.
+const MaxSpikesLimit = 1 << 20
 
 // Counters count the operations a core performed.
 type Counters struct {
@@ -81,6 +85,7 @@ type Core struct {
 	pool    *poolState
 	sweep   Sweep
 	dense   bool // sweeping the box every tick; the wake wheel is empty and every wakeAt -1
+	swept   int  // the tick of the last dense sweep: after it, every membrane is up to date though last says otherwise
 	out     []Spike
 	now     int // the tick being integrated (set by Begin)
 	horizon int // wakes at or after it are not kept: the run ends before
@@ -128,7 +133,7 @@ func (c *Core) global(i int) int {
 func (c *Core) Reset(stimulus []int64, horizon int) {
 	c.Counters = Counters{}
 	c.horizon = horizon
-	c.dense = false
+	c.dense, c.swept = false, -2
 	for i := range c.cell {
 		c.cell[i] = cell{last: -1, wakeAt: -1}
 		c.stamp[i] = -1
@@ -212,9 +217,9 @@ func (c *Core) candidate(i int32) {
 	}
 }
 
-// Receive integrates packets pks, all from cores of layer from, delivered in the current
-// tick: each carries Count spikes of neuron Axon of that layer.
-func (c *Core) Receive(from int, pks []router.Packet) {
+// Receive integrates the packets pks, all from cores of layer from, delivered in the current
+// tick: each carries N spikes of neuron Neuron of that layer.
+func (c *Core) Receive(from int, pks []Spike) {
 	c.Packets += int64(len(pks))
 	for k := range c.Inputs {
 		in := &c.Inputs[k]
@@ -230,10 +235,10 @@ func (c *Core) Receive(from int, pks []router.Packet) {
 }
 
 // receivePool integrates the packets through the max-pool window of kn.
-func (c *Core) receivePool(kn *Kernel, pks []router.Packet) {
+func (c *Core) receivePool(kn *Kernel, pks []Spike) {
 	s := kn.Syn
 	for _, pk := range pks {
-		src, n := int(pk.Axon), int64(pk.Count)
+		src, n := int(pk.Neuron), int64(pk.N)
 		ch, pos := src/kn.hw, src%kn.hw
 		if s.Reads(ch) {
 			c.Synops += abs(n) * c.pool.receive(c, s, kn.Taps.At(pos), ch, pos/s.Src.W, pos%s.Src.W, n)
@@ -244,13 +249,13 @@ func (c *Core) receivePool(kn *Kernel, pks []router.Packet) {
 // receiveKernel integrates the packets through kernel kn and makes their targets candidates:
 // for a spike that reaches every channel of the box (a dense kernel), it marks its
 // positions; otherwise (grouped, depthwise) the neurons.
-func (c *Core) receiveKernel(kn *Kernel, pks []router.Packet) {
+func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 	s := kn.Syn
 	b := &c.Box
 	nc := int32(b.C1 - b.C0)
 	now := int32(c.now)
 	for _, pk := range pks {
-		src, n := int(pk.Axon), int64(pk.Count)
+		src, n := int(pk.Neuron), int64(pk.N)
 		ch, pos := src/kn.hw, src%kn.hw
 		if !s.Reads(ch) {
 			continue
@@ -261,6 +266,11 @@ func (c *Core) receiveKernel(kn *Kernel, pks []router.Packet) {
 			continue
 		}
 		var ops int64
+		if hi-lo == 1 {
+			ops, c.cands = kn.deliverChannel(sc, lo, kn.Taps.At(pos), n, c.v, *b, c.stamp, now, !c.dense, c.cands)
+			c.Synops += abs(n) * ops
+			continue
+		}
 		ops, c.hits = kn.deliver(sc, lo, hi, kn.Taps.At(pos), n, c.v, *b, c.hits[:0])
 		c.Synops += abs(n) * ops
 		if lo == b.C0 && hi == b.C1 {
@@ -334,6 +344,7 @@ func (c *Core) toSparse() {
 	nc := c.Box.C1 - c.Box.C0
 	for i := range c.cell {
 		n := &c.cell[i]
+		n.last = int32(t)
 		if tick, ok := c.N.NextFire(c.Box.C0+i%nc, c.v[i], n.count, n.drive, t); ok {
 			c.schedule(int32(i), tick, t)
 		}
@@ -342,8 +353,19 @@ func (c *Core) toSparse() {
 
 // stepDense brings every neuron of a dense core up to tick now and fires it; it counts as
 // active the neurons that received input (their position was stamped in posMark, or the
-// neuron in stamp) or fire.
+// neuron in stamp) or fire. After a sweep in the tick before, every neuron is up to date but
+// for this tick's drive (sweepNext); otherwise each catches up from its last update.
 func (c *Core) stepDense() {
+	if c.swept == c.now-1 {
+		c.sweepNext()
+	} else {
+		c.sweepCatchUp()
+	}
+	c.swept = c.now
+}
+
+// sweepCatchUp is stepDense when the neurons were last updated in different ticks.
+func (c *Core) sweepCatchUp() {
 	t := int32(c.now)
 	b := &c.Box
 	nc, w := b.C1-b.C0, b.X1-b.X0
@@ -361,20 +383,78 @@ func (c *Core) stepDense() {
 				c.v[i] += n.drive * int64(t-from+1)
 			}
 			n.last = t
-			th := &c.N.Threshold[b.C0+f]
-			var k int64
-			if !th.quiet(c.N.Kind, c.v[i], n.count) {
-				k = Fire(c.N.Kind, th, &c.v[i], &n.count, c.N.MaxSpikes)
-			}
-			if k != 0 || touched || c.stamp[i] == t {
-				c.Updates++
-			}
-			if k != 0 {
-				c.out = append(c.out, Spike{int32(g0 + f*hw), k})
-				c.Spikes += abs(k)
-				c.Events++
+			c.fireSwept(i, f, g0+f*hw, touched)
+		}
+	}
+}
+
+// sweepNext is stepDense after a sweep in the tick before: each neuron takes one tick's
+// drive (from its onset), and its last update stays at the first sweep's tick until the
+// core turns sparse. It is the engine's hottest loop: what it reads is hoisted.
+func (c *Core) sweepNext() {
+	b := c.Box
+	nc, w := b.C1-b.C0, b.X1-b.X0
+	shape := c.N.Shape
+	t := int32(c.now)
+	kind, maxSpikes := c.N.Kind, c.N.MaxSpikes
+	ths := c.N.Threshold[b.C0:b.C1]
+	driven := c.now >= c.N.Onset
+	out := c.out
+	var updates, spikes int64
+	for p := range c.posMark {
+		touched := c.posMark[p] == t
+		v, cells, stamp := c.v[p*nc:p*nc+nc], c.cell[p*nc:p*nc+nc], c.stamp[p*nc:p*nc+nc]
+		if driven {
+			for f := range v {
+				v[f] += cells[f].drive
 			}
 		}
+		if touched {
+			updates += int64(nc) // every neuron of the position received input
+		}
+		for f := range v {
+			th := &ths[f]
+			if th.quiet(kind, v[f], cells[f].count) {
+				if !touched && stamp[f] == t {
+					updates++
+				}
+				continue
+			}
+			k := Fire(kind, th, &v[f], &cells[f].count, maxSpikes)
+			if !touched && (k != 0 || stamp[f] == t) {
+				updates++
+			}
+			if k != 0 {
+				out = append(out, Spike{int32(shape.Index(b.C0+f, b.Y0+p/w, b.X0+p%w)), int32(k)})
+				spikes += abs(k)
+			}
+		}
+	}
+	c.Events += int64(len(out) - len(c.out))
+	c.out = out
+	c.Updates += updates
+	c.Spikes += spikes
+}
+
+// fireSwept fires local neuron i (channel b.C0+f, index g in its layer) in a dense sweep and
+// counts its update if it was touched (its position or itself) or fires.
+func (c *Core) fireSwept(i, f, g int, touched bool) {
+	n := &c.cell[i]
+	th := &c.N.Threshold[c.Box.C0+f]
+	if th.quiet(c.N.Kind, c.v[i], n.count) {
+		if touched || int(c.stamp[i]) == c.now {
+			c.Updates++
+		}
+		return
+	}
+	k := Fire(c.N.Kind, th, &c.v[i], &n.count, c.N.MaxSpikes)
+	if k != 0 || touched || int(c.stamp[i]) == c.now {
+		c.Updates++
+	}
+	if k != 0 {
+		c.out = append(c.out, Spike{int32(g), int32(k)})
+		c.Spikes += abs(k)
+		c.Events++
 	}
 }
 
@@ -439,7 +519,7 @@ func (c *Core) stepNeurons() {
 		}
 		ch := c.Box.C0 + int(i)%nc
 		if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
-			c.out = append(c.out, Spike{int32(c.global(int(i))), k})
+			c.out = append(c.out, Spike{int32(c.global(int(i))), int32(k)})
 			c.Spikes += abs(k)
 			c.Events++
 		}

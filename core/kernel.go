@@ -63,20 +63,6 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 	row, f0 := src.row, src.f0
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	var ops int64
-	if hi-lo == 1 { // one target channel (depthwise kernels): one weight per tap
-		wt, at := k.wt[row*k.outPer+lo-f0:], lo-b.C0
-		for _, t := range taps {
-			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
-			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
-				continue
-			}
-			p := y*bw + x
-			hits = append(hits, int32(p))
-			v[p*nc+at] += n * int64(wt[int(t.K)*k.outPer])
-			ops++
-		}
-		return ops, hits
-	}
 	for _, t := range taps {
 		y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
 		if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
@@ -104,4 +90,30 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 		ops += int64(len(w))
 	}
 	return ops, hits
+}
+
+// deliverChannel is deliver for one target channel f of box b (a depthwise kernel's only
+// one, or the one a box holds): it adds n times one weight per tap to the membranes v, and
+// stamps each target reached with now in stamp, appending to cands, if collect, the targets
+// not stamped before. It returns the synaptic operations performed and cands.
+func (k *Kernel) deliverChannel(src source, f int, taps []Tap, n int64, v []int64, b Box, stamp []int32, now int32, collect bool, cands []int32) (int64, []int32) {
+	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+	wt, at := k.wt[src.row*k.outPer+f-src.f0:], f-b.C0
+	var ops int64
+	for _, t := range taps {
+		y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+		if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+			continue
+		}
+		i := (y*bw+x)*nc + at
+		v[i] += n * int64(wt[int(t.K)*k.outPer])
+		ops++
+		if stamp[i] != now {
+			stamp[i] = now
+			if collect {
+				cands = append(cands, int32(i))
+			}
+		}
+	}
+	return ops, cands
 }

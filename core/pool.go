@@ -119,7 +119,7 @@ func (p *poolState) step(c *Core) {
 		}
 		n, lagging := PoolFire(c.N.Pool, p.counts[at:], now, p.cols, y0-p.rowLo, y1-p.rowLo, x0-p.colLo, x1-p.colLo, &c.cell[i].count, c.N.MaxSpikes)
 		if n != 0 {
-			c.out = append(c.out, Spike{int32(c.global(int(i))), n})
+			c.out = append(c.out, Spike{int32(c.global(int(i))), int32(n)})
 			c.Spikes += abs(n)
 			c.Events++
 		}

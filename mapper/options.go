@@ -82,8 +82,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.WeightBits < 2 || o.WeightBits > 24:
 		return fmt.Errorf("weight bits %d: want 2..24", o.WeightBits)
-	case o.MaxSpikes < 1:
-		return fmt.Errorf("max spikes %d: want >= 1", o.MaxSpikes)
+	case o.MaxSpikes < 1 || o.MaxSpikes > core.MaxSpikesLimit:
+		return fmt.Errorf("max spikes %d: want 1..%d", o.MaxSpikes, core.MaxSpikesLimit)
 	case !(o.UndoMargin >= 0 && o.UndoMargin <= 1):
 		return fmt.Errorf("undo margin %v: want a fraction in [0, 1]", o.UndoMargin)
 	case !(o.Warmup >= 0 && o.Warmup < 1):

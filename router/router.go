@@ -105,14 +105,6 @@ type Link struct {
 	Dir  Direction
 }
 
-// Packet is an address-event packet: Count spikes (negative: of negative polarity) of
-// source core SrcCore's output axon Axon, which carries the spikes of the neuron of that
-// index in the source's layer.
-type Packet struct {
-	SrcCore, Axon int32
-	Count         int32
-}
-
 // Latency is the time a packet takes to cross the network, in seconds: per hop by direction,
 // to reach a core of its own tile, and on top of a hop, to cross between chips.
 type Latency struct {
@@ -221,33 +213,26 @@ func (n *Network) Shard(i int) *Shard { return n.shards[i] }
 func (n *Network) Send(src int, dst []int32) { n.shards[0].Send(src, dst) }
 
 // Send routes one spike from core src to each of the cores dst and counts its packets.
-func (s *Shard) Send(src int, dst []int32) {
+func (s *Shard) Send(src int, dst []int32) { s.SendMany(src, dst, 1) }
+
+// SendMany routes k >= 1 spikes from core src, each to every one of the cores dst: it counts
+// what k Sends count, in one step (the packets, their hops and the links' loads grow k
+// times; the longest path is the same).
+func (s *Shard) SendMany(src int, dst []int32, k int64) {
 	n := s.net
 	if n.multicast == Tree {
-		s.Sent++
+		s.Sent += k
 	} else {
-		s.Sent += int64(len(dst))
+		s.Sent += k * int64(len(dst))
 	}
-	s.Delivered += int64(len(dst))
+	s.Delivered += k * int64(len(dst))
 	s.far = s.far[:0]
 	for _, d := range dst {
-		s.reach(src, d, 1)
+		s.reach(src, d, k)
 	}
 	if n.multicast == Tree && len(s.far) > 0 {
-		s.tree(n.coord[src])
+		s.tree(n.coord[src], k)
 	}
-}
-
-// SendTo routes k >= 1 packets from core src to core dst, with per-core multicast: it counts
-// what k Sends from src to dst alone count, in one step. It panics with tree multicast, where
-// a packet's links depend on all its destinations.
-func (s *Shard) SendTo(src int, dst int32, k int64) {
-	if s.net.multicast != PerCore {
-		panic("router: SendTo with tree multicast")
-	}
-	s.Sent += k
-	s.Delivered += k
-	s.reach(src, dst, k)
 }
 
 // reach counts the arrival of k packets from core src at core d: with per-core multicast it
@@ -283,11 +268,11 @@ func (s *Shard) route(a, b Coord, k int64) {
 	}
 }
 
-// tree counts the union of the dimension-order paths from a to the tiles in s.far once: the
+// tree counts the union of the dimension-order paths from a to the tiles in s.far, k times: the
 // first dimension's run out to the farthest destination on each side, then, for every line
 // of the second dimension that holds destinations, its run out to the farthest of them on
 // each side.
-func (s *Shard) tree(a Coord) {
+func (s *Shard) tree(a Coord, k int64) {
 	xy := s.net.routing == XY
 	first := func(c Coord) int { return c.X }
 	second := func(c Coord) int { return c.Y }
@@ -305,11 +290,11 @@ func (s *Shard) tree(a Coord) {
 		return second(x) - second(y)
 	})
 	if xy {
-		s.runX(a, lo, 1)
-		s.runX(a, hi, 1)
+		s.runX(a, lo, k)
+		s.runX(a, hi, k)
 	} else {
-		s.runY(a, lo, 1)
-		s.runY(a, hi, 1)
+		s.runY(a, lo, k)
+		s.runY(a, hi, k)
 	}
 	for i := 0; i < len(s.far); {
 		j := i
@@ -319,12 +304,12 @@ func (s *Shard) tree(a Coord) {
 		near, far := second(s.far[i]), second(s.far[j-1]) // the line's extreme destinations
 		if xy {
 			corner := Coord{s.far[i].X, a.Y}
-			s.runY(corner, min(near, a.Y), 1)
-			s.runY(corner, max(far, a.Y), 1)
+			s.runY(corner, min(near, a.Y), k)
+			s.runY(corner, max(far, a.Y), k)
 		} else {
 			corner := Coord{a.X, s.far[i].Y}
-			s.runX(corner, min(near, a.X), 1)
-			s.runX(corner, max(far, a.X), 1)
+			s.runX(corner, min(near, a.X), k)
+			s.runX(corner, max(far, a.X), k)
 		}
 		i = j
 	}

@@ -25,37 +25,47 @@ func TestPlace(t *testing.T) {
 	}
 }
 
-// TestSendToEqualsSends: SendTo(src, d, k) counts what k Sends from src to d alone count,
-// the loads of the tick's links included, for either routing.
-func TestSendToEqualsSends(t *testing.T) {
+// TestSendManyEqualsSends: SendMany(src, dst, k) counts what k Sends from src to dst count,
+// the loads of the tick's links and the slowest path included, for either routing and
+// multicast.
+func TestSendManyEqualsSends(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 7))
 	for _, r := range []Routing{XY, YX} {
-		one := NewNetwork(board, nil, r, PerCore, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
-		batched := NewNetwork(board, nil, r, PerCore, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
-		for tick := 0; tick < 20; tick++ {
-			for i := 0; i < 30; i++ {
-				src, dst, k := rng.IntN(board.Cores()), int32(rng.IntN(board.Cores())), 1+rng.IntN(4)
-				for range k {
-					one.Send(src, []int32{dst})
+		for _, m := range []Multicast{PerCore, Tree} {
+			name := r.String() + "/" + m.String()
+			one := NewNetwork(board, nil, r, m, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
+			batched := NewNetwork(board, nil, r, m, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
+			for tick := 0; tick < 20; tick++ {
+				for i := 0; i < 30; i++ {
+					src, k := rng.IntN(board.Cores()), 1+rng.IntN(4)
+					var dst []int32
+					for d := range board.Cores() {
+						if rng.IntN(12) == 0 {
+							dst = append(dst, int32(d))
+						}
+					}
+					for range k {
+						one.Send(src, dst)
+					}
+					batched.Shard(0).SendMany(src, dst, int64(k))
 				}
-				batched.Shard(0).SendTo(src, dst, int64(k))
+				l1, s1 := one.EndTick()
+				l2, s2 := batched.EndTick()
+				if l1 != l2 || s1 != s2 || one.Stats != batched.Stats {
+					t.Fatalf("%s tick %d: max load %d, slowest %g, %+v; one by one %d, %g, %+v", name, tick, l2, s2, batched.Stats, l1, s1, one.Stats)
+				}
 			}
-			l1, s1 := one.EndTick()
-			l2, s2 := batched.EndTick()
-			if l1 != l2 || s1 != s2 || one.Stats != batched.Stats {
-				t.Fatalf("%v tick %d: max load %d, slowest %g, %+v; one by one %d, %g, %+v", r, tick, l2, s2, batched.Stats, l1, s1, one.Stats)
+			loads := map[Link]int64{}
+			one.LinkLoads(func(l Link, n int64) { loads[l] = n })
+			batched.LinkLoads(func(l Link, n int64) {
+				if loads[l] != n {
+					t.Errorf("%s link %v: %d packets, one by one %d", name, l, n, loads[l])
+				}
+				delete(loads, l)
+			})
+			if len(loads) != 0 {
+				t.Errorf("%s: links %v unloaded when batched", name, loads)
 			}
-		}
-		loads := map[Link]int64{}
-		one.LinkLoads(func(l Link, n int64) { loads[l] = n })
-		batched.LinkLoads(func(l Link, n int64) {
-			if loads[l] != n {
-				t.Errorf("%v link %v: %d packets, one by one %d", r, l, n, loads[l])
-			}
-			delete(loads, l)
-		})
-		if len(loads) != 0 {
-			t.Errorf("%v: links %v unloaded when batched", r, loads)
 		}
 	}
 }
