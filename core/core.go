@@ -83,6 +83,7 @@ type Core struct {
 	farMin int
 
 	pool    *poolState
+	bounds  []fireBounds // per channel of the box: its firing rule as bounds (Signed and IF)
 	sweep   Sweep
 	dense   bool // sweeping the box every tick; the wake wheel is empty and every wakeAt -1
 	swept   int  // the tick of the last dense sweep: after it, every membrane is up to date though last says otherwise
@@ -115,6 +116,11 @@ func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 	if n.Kind == MaxPool {
 		c.pool = newPoolState(c)
 	} else {
+		if n.Kind != Accumulator {
+			for ch := b.C0; ch < b.C1; ch++ {
+				c.bounds = append(c.bounds, boundsOf(n.Kind, &n.Threshold[ch]))
+			}
+		}
 		c.v = make([]int64, b.Size())
 		c.posMark = make([]int32, (b.Y1-b.Y0)*(b.X1-b.X0))
 	}
@@ -390,17 +396,20 @@ func (c *Core) sweepCatchUp() {
 
 // sweepNext is stepDense after a sweep in the tick before: each neuron takes one tick's
 // drive (from its onset), and its last update stays at the first sweep's tick until the
-// core turns sparse. It is the engine's hottest loop: what it reads is hoisted.
+// core turns sparse. It is the engine's hottest loop: what it reads is hoisted, and the
+// position's coordinates are counted instead of divided.
 func (c *Core) sweepNext() {
 	b := c.Box
-	nc, w := b.C1-b.C0, b.X1-b.X0
+	nc := b.C1 - b.C0
 	shape := c.N.Shape
+	hw := shape.H * shape.W
 	t := int32(c.now)
 	kind, maxSpikes := c.N.Kind, c.N.MaxSpikes
-	ths := c.N.Threshold[b.C0:b.C1]
+	ths, bounds := c.N.Threshold[b.C0:b.C1], c.bounds[:nc]
 	driven := c.now >= c.N.Onset
 	out := c.out
 	var updates, spikes int64
+	y, x := b.Y0, b.X0
 	for p := range c.posMark {
 		touched := c.posMark[p] == t
 		v, cells, stamp := c.v[p*nc:p*nc+nc], c.cell[p*nc:p*nc+nc], c.stamp[p*nc:p*nc+nc]
@@ -412,22 +421,25 @@ func (c *Core) sweepNext() {
 		if touched {
 			updates += int64(nc) // every neuron of the position received input
 		}
+		g0 := shape.Index(b.C0, y, x) // channel f's neuron is g0 + f·hw
 		for f := range v {
-			th := &ths[f]
-			if th.quiet(kind, v[f], cells[f].count) {
+			if !bounds[f].may(v[f], cells[f].count) {
 				if !touched && stamp[f] == t {
 					updates++
 				}
 				continue
 			}
-			k := Fire(kind, th, &v[f], &cells[f].count, maxSpikes)
+			k := Fire(kind, &ths[f], &v[f], &cells[f].count, maxSpikes)
 			if !touched && (k != 0 || stamp[f] == t) {
 				updates++
 			}
 			if k != 0 {
-				out = append(out, Spike{int32(shape.Index(b.C0+f, b.Y0+p/w, b.X0+p%w)), int32(k)})
+				out = append(out, Spike{int32(g0 + f*hw), int32(k)})
 				spikes += abs(k)
 			}
+		}
+		if x++; x == b.X1 {
+			x, y = b.X0, y+1
 		}
 	}
 	c.Events += int64(len(out) - len(c.out))
@@ -440,14 +452,13 @@ func (c *Core) sweepNext() {
 // counts its update if it was touched (its position or itself) or fires.
 func (c *Core) fireSwept(i, f, g int, touched bool) {
 	n := &c.cell[i]
-	th := &c.N.Threshold[c.Box.C0+f]
-	if th.quiet(c.N.Kind, c.v[i], n.count) {
+	if !c.bounds[f].may(c.v[i], n.count) {
 		if touched || int(c.stamp[i]) == c.now {
 			c.Updates++
 		}
 		return
 	}
-	k := Fire(c.N.Kind, th, &c.v[i], &n.count, c.N.MaxSpikes)
+	k := Fire(c.N.Kind, &c.N.Threshold[c.Box.C0+f], &c.v[i], &n.count, c.N.MaxSpikes)
 	if k != 0 || touched || int(c.stamp[i]) == c.now {
 		c.Updates++
 	}

@@ -177,19 +177,21 @@ func TestFire(t *testing.T) {
 	}
 }
 
-// TestQuietNeverHidesASpike: wherever quiet says a neuron is quiet, Fire emits nothing, for
-// every kind, with and without undo margins, over a grid of membranes and counts.
-func TestQuietNeverHidesASpike(t *testing.T) {
+// TestBoundsNeverHideASpike: wherever a channel's fire bounds say a neuron may not fire, Fire
+// emits nothing, for every kind, with and without undo margins, over a grid of membranes and
+// counts; and where Fire emits nothing they say so.
+func TestBoundsNeverHideASpike(t *testing.T) {
 	for _, kind := range []Kind{Signed, IF} {
 		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}} {
 			for v0 := int64(-80); v0 <= 40; v0++ {
 				for s0 := int64(-3); s0 <= 3; s0++ {
-					if !th.quiet(kind, v0, s0) {
-						continue
-					}
+					b := boundsOf(kind, &th)
 					v, s := v0, s0
-					if n := Fire(kind, &th, &v, &s, 2); n != 0 {
-						t.Errorf("%v %+v V=%d count %d: quiet, yet fires %d", kind, th, v0, s0, n)
+					n := Fire(kind, &th, &v, &s, 2)
+					if may := b.may(v0, s0); !may && n != 0 {
+						t.Errorf("%v %+v V=%d count %d: may not fire, yet fires %d", kind, th, v0, s0, n)
+					} else if may && n == 0 {
+						t.Errorf("%v %+v V=%d count %d: may fire, yet Fire emits nothing", kind, th, v0, s0)
 					}
 				}
 			}

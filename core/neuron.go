@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Kind is what a layer's neurons do.
 type Kind uint8
@@ -114,20 +117,36 @@ func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
 	return n
 }
 
-// quiet reports whether Fire would emit nothing for membrane v and net count s (it may say
-// false when Fire emits nothing too): a test cheap enough to skip Fire for the many neurons
-// of a dense sweep that do not fire.
-func (th *Threshold) quiet(kind Kind, v, s int64) bool {
-	if v >= th.Pos {
-		return false
+// fireBounds is a channel's firing rule as four bounds that tell, without a branch each,
+// whether Fire may emit: it may when v >= hi or v <= lo, or when the net count is negative
+// and v > backNeg, or positive and v < backPos. A rule that lacks a case has a bound no
+// membrane passes.
+type fireBounds struct{ hi, lo, backNeg, backPos int64 }
+
+func boundsOf(kind Kind, th *Threshold) fireBounds {
+	b := fireBounds{hi: th.Pos, lo: math.MinInt64, backNeg: math.MaxInt64, backPos: math.MinInt64}
+	if kind == Signed {
+		b.lo = -th.Neg
+		if th.Undo {
+			b.backNeg, b.backPos = th.BackNeg, -th.BackPos
+		}
 	}
-	if kind != Signed {
-		return true
+	return b
+}
+
+// may reports whether Fire may emit for membrane v and net count s; when it says false, Fire
+// emits nothing (it may say true when Fire emits nothing too). It is cheap enough to skip Fire
+// for the many neurons of a dense sweep that do not fire: one branch, on its result.
+func (b *fireBounds) may(v, s int64) bool {
+	return bit(v >= b.hi)|bit(v <= b.lo)|(bit(s < 0)&bit(v > b.backNeg))|(bit(s > 0)&bit(v < b.backPos)) != 0
+}
+
+// bit is 1 for true and 0 for false (compiled without a branch).
+func bit(b bool) uint8 {
+	if b {
+		return 1
 	}
-	if v <= -th.Neg {
-		return false
-	}
-	return !th.Undo || (s >= 0 || v <= th.BackNeg) && (s <= 0 || v >= -th.BackPos)
+	return 0
 }
 
 // NextFire returns the first tick after t in which a neuron of channel c with membrane v and
