@@ -244,8 +244,8 @@ func (c *Core) Receive(from int, pks []Spike) {
 func (c *Core) receivePool(kn *Kernel, pks []Spike) {
 	s := kn.Syn
 	for _, pk := range pks {
-		src, n := int(pk.Neuron), int64(pk.N)
-		ch, pos := src/kn.hw, src%kn.hw
+		n := int64(pk.N)
+		ch, pos := kn.hw.divmod(int(pk.Neuron))
 		if s.Reads(ch) {
 			c.Synops += abs(n) * c.pool.receive(c, s, kn.Taps.At(pos), ch, pos/s.Src.W, pos%s.Src.W, n)
 		}
@@ -261,8 +261,8 @@ func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 	nc := int32(b.C1 - b.C0)
 	now := int32(c.now)
 	for _, pk := range pks {
-		src, n := int(pk.Neuron), int64(pk.N)
-		ch, pos := src/kn.hw, src%kn.hw
+		n := int64(pk.N)
+		ch, pos := kn.hw.divmod(int(pk.Neuron))
 		if !s.Reads(ch) {
 			continue
 		}

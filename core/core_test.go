@@ -310,3 +310,23 @@ func TestFireUndoTracksCumulativeInput(t *testing.T) {
 		t.Errorf("without undo: count %d after input +550 then -550, want 5 (the IBT neuron's dead band)", s)
 	}
 }
+// TestDivisor: the multiply-shift divisor gives Go's own quotient and remainder, for small and
+// large divisors and numbers up to 2^32-1.
+func TestDivisor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	divisors := []int{1, 2, 3, 7, 10, 100, 320 * 320, 1<<31 - 1, 1<<32 - 1}
+	for range 200 {
+		divisors = append(divisors, 1+rng.IntN(1<<20))
+	}
+	for _, d := range divisors {
+		q := newDivisor(d)
+		for _, n := range []int{0, 1, d - 1, d, d + 1, 1<<32 - 1, 1<<32 - 2, rng.IntN(1 << 32), rng.IntN(1 << 20)} {
+			if n < 0 || n >= 1<<32 {
+				continue
+			}
+			if gq, gr := q.divmod(n); gq != n/d || gr != n%d {
+				t.Fatalf("%d / %d: got %d rem %d, want %d rem %d", n, d, gq, gr, n/d, n%d)
+			}
+		}
+	}
+}
