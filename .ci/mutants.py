@@ -24,17 +24,21 @@ muts = [
     # More in the energy, latency and routing code.
  ("static over compute time", "chip/report.go", "float64(r.Chips) * res.Time.Frame", "float64(r.Chips) * res.Time.Compute", ["./chip"]),
  ("inactive = size*ticks", "chip/report.go", "inactive := size*int64(res.Ticks) - c.Updates", "inactive := size*int64(res.Ticks)", ["./chip"]),
- ("contention min", "chip/engine.go", "max(lat.HopEastWest, lat.HopNorthSouth)", "min(lat.HopEastWest, lat.HopNorthSouth)", ["./chip"]),
- ("tick_min ignored in busy ticks", "chip/engine.go", "res.Time.Frame += max(slowest+netTime+lat.Barrier, p.Arch.TickMin)", "res.Time.Frame += slowest+netTime+lat.Barrier", ["./chip"]),
+ ("contention min", "chip/report.go", "max(lat.HopEastWest, lat.HopNorthSouth)", "min(lat.HopEastWest, lat.HopNorthSouth)", ["./chip"]),
+ ("tick_min ignored in busy ticks", "chip/report.go", "c.Frame += max(slowest+network+lat.Barrier, c.p.Arch.TickMin)", "c.Frame += slowest+network+lat.Barrier", ["./chip"]),
  ("hop latency EW/NS swapped", "chip/engine.go", "router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth,", "router.Latency{EastWest: lat.HopNorthSouth, NorthSouth: lat.HopEastWest,", ["./chip"]),
- ("idle time of smallest core", "chip/engine.go", "most = max(most, c.Box.Size())", "most = min(most+1<<30, c.Box.Size())", ["./chip"]),
- ("barrier dropped in empty ticks", "chip/engine.go", "res.Time.Frame += empty * max(lat.Barrier+idle, p.Arch.TickMin)", "res.Time.Frame += empty * max(idle, p.Arch.TickMin)", ["./chip"]),
+ ("idle time of smallest core", "chip/report.go", "most = max(most, c.Box.Size())", "most = min(most+1<<30, c.Box.Size())", ["./chip"]),
+ ("barrier dropped in empty ticks", "chip/report.go", "c.Frame += n * max(lat.Barrier+c.idle, c.p.Arch.TickMin)", "c.Frame += n * max(c.idle, c.p.Arch.TickMin)", ["./chip"]),
  ("tree uses nearest line end", "router/router.go", "near, far := second(s.far[i]), second(s.far[j-1])", "near, far := second(s.far[i]), second(s.far[i])", ["./router", "./chip"]),
  ("EW crossings by TilesY", "router/router.go", "s.Crossings += k * int64(abs(x/n.topo.TilesX-a.X/n.topo.TilesX))", "s.Crossings += k * int64(abs(x/n.topo.TilesY-a.X/n.topo.TilesY))", ["./router", "./chip"]),
  ("engine ignores placement", "chip/engine.go", "router.NewNetwork(p.Topology, p.Slots,", "router.NewNetwork(p.Topology, nil,", ["./chip"]),
  ("messages priced per delivery", "chip/report.go", "float64(sent.Sent) * e.Message", "float64(sent.Delivered) * e.Message", ["./chip"]),
  ("spike_out priced per unit spike", "chip/report.go", "float64(c.Events) * e.SpikeOut", "float64(c.Spikes) * e.SpikeOut", ["./chip"]),
  ("within-tile priced at hop EW", "chip/report.go", "float64(sent.WithinTile) * e.WithinTile", "float64(sent.WithinTile) * e.HopEastWest", ["./chip"]),
+    # The engine's spans and classes.
+ ("a span forgets the tick before it", "chip/engine.go", "if s < 0 || s >= o.slots {", "if true {", ["./chip"]),
+ ("a class's packets routed once", "chip/engine.go", "e.routes.classes[s.Src][s.Class].dst, int64(s.N))", "e.routes.classes[s.Src][s.Class].dst, 1)", ["./chip"]),
+ ("a dense sweep skips the drive", "core/core.go", "v[f] += cells[f].drive", "v[f] += 0", ["./chip", "./core"]),
 ]
 only = sys.argv[1:]
 missed = 0
