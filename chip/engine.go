@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -22,6 +23,7 @@ type Result struct {
 	Network   router.Stats    // all traffic
 	Links     map[router.Link]int64
 	Time      Timing
+	Trace     *Trace // if the probe asked for it: what Reprice needs
 }
 
 // chunkTicks is the most ticks the engine runs one core through before it turns to the next
@@ -77,9 +79,8 @@ type engine struct {
 	marked  []int32 // per core: the span (its first tick + 1) for which it is in busy
 	pending []int32 // the cores that packets reach in the first tick of the next span
 	workers []*worker
-	mesh    *router.Network
+	pricer  *pricer
 	res     *Result
-	clock   clock
 	probed  int // the probe ticks snapshotted so far
 }
 
@@ -102,7 +103,7 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 	e := &engine{p: p, routes: p.routes, probe: probe, T: T, cores: make([]*core.Core, len(p.Cores)),
 		outbox: make([]outbox, len(p.Cores)), wakes: newWakeQueue(len(p.Cores)), wakeAt: make([]int32, len(p.Cores)),
 		busy: make([][]int32, len(p.Net.Layers)), marked: make([]int32, len(p.Cores)),
-		res: &Result{Ticks: T, Sent: make([]router.Stats, len(p.Cores)), Links: map[router.Link]int64{}}}
+		res: &Result{Ticks: T}}
 	for i, spec := range p.Cores {
 		l := &p.Net.Layers[spec.Layer]
 		var inputs []core.Input
@@ -116,10 +117,10 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 		e.wakeAt[i] = int32(e.cores[i].NextWake(-1))
 		e.wakes.set(int32(i), int(e.wakeAt[i]), T)
 	}
-	lat := p.Arch.Latency
-	e.mesh = router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
-		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, 1)
-	e.clock = clock{p: p, idle: p.idleTime()}
+	e.pricer = p.newPricer()
+	if probe.Trace {
+		e.res.Trace = &Trace{routes: p.routes}
+	}
 	for range workers {
 		e.workers = append(e.workers, &worker{busy: make([]bool, chunkTicks), slowest: make([]float64, chunkTicks),
 			sends: make([][]send, chunkTicks)})
@@ -257,7 +258,7 @@ func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
 			}
 		}
 		w.busy[k] = true
-		w.slowest[k] = max(w.slowest[k], e.clock.core(ci, before, c.Counters))
+		w.slowest[k] = max(w.slowest[k], e.pricer.clock.core(ci, before, c.Counters))
 		wake = c.NextWake(t)
 	}
 	e.wakeAt[ci] = int32(wake)
@@ -272,12 +273,11 @@ func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
 }
 
 // closeTicks closes ticks [t0, t1) in order: it routes each busy tick's packets through the
-// mesh, attributing their traffic to their source cores, and prices the tick's time.
+// mesh and prices the tick's time, keeping both in the trace if the probe asked for one.
 func (e *engine) closeTicks(t0, t1 int) {
-	shard := e.mesh.Shard(0)
 	for t := t0; t < t1; t++ {
 		k := t - t0
-		busy, slowest := false, e.clock.idle
+		busy, slowest := false, e.pricer.clock.idle
 		for _, w := range e.workers {
 			busy = busy || w.busy[k]
 			slowest = max(slowest, w.slowest[k])
@@ -287,18 +287,16 @@ func (e *engine) closeTicks(t0, t1 int) {
 		}
 		for _, w := range e.workers {
 			for _, s := range w.sends[k] {
-				// The shard's counts before; MaxHops restarts so that the source's own
-				// longest path is recorded.
-				before := shard.Stats
-				shard.MaxHops = 0
-				shard.SendMany(int(s.Src), e.routes.classes[s.Src][s.Class].dst, int64(s.N))
-				e.res.Sent[s.Src].Add(diff(shard.Stats, before))
-				shard.MaxHops = max(shard.MaxHops, before.MaxHops)
+				e.pricer.route(s)
+			}
+			if tr := e.res.Trace; tr != nil {
+				tr.sends = append(tr.sends, w.sends[k]...)
 			}
 		}
-		maxLoad, pathTime := e.mesh.EndTick()
-		e.clock.busyTick(t, slowest, maxLoad, pathTime)
-		e.res.Busy++
+		e.pricer.closeTick(t, slowest)
+		if tr := e.res.Trace; tr != nil {
+			tr.ticks = append(tr.ticks, tracedTick{int32(t), slowest, len(tr.sends)})
+		}
 	}
 }
 
@@ -313,15 +311,102 @@ func (e *engine) snapshot(t int) {
 // finish completes the result after the last tick.
 func (e *engine) finish() *Result {
 	res := e.res
-	e.clock.idleTicks(e.T)
-	res.Time = e.clock.Timing
-	res.Network = e.mesh.Stats
-	e.mesh.LinkLoads(func(l router.Link, n int64) { res.Links[l] = n })
+	e.pricer.finish(res, e.T)
 	res.Cores = make([]core.Counters, len(e.cores))
 	for i, c := range e.cores {
 		res.Cores[i] = c.Counters
 	}
 	return res
+}
+
+// pricer routes a run's packets through the mesh and prices its ticks: the part of a run that
+// the placement, routing and multicast change, and the rest do not.
+type pricer struct {
+	mesh  *router.Network
+	clock clock
+	sent  []router.Stats // per source core
+	busy  int            // busy ticks closed
+}
+
+func (p *Program) newPricer() *pricer {
+	lat := p.Arch.Latency
+	return &pricer{mesh: router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
+		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, 1),
+		clock: clock{p: p, idle: p.idleTime()}, sent: make([]router.Stats, len(p.Cores))}
+}
+
+// route routes one send's packets and counts their traffic to their source core.
+func (pr *pricer) route(s send) {
+	shard := pr.mesh.Shard(0)
+	// The shard's counts before; MaxHops restarts so that the source's own longest path is
+	// recorded.
+	before := shard.Stats
+	shard.MaxHops = 0
+	shard.SendMany(int(s.Src), pr.clock.p.routes.classes[s.Src][s.Class].dst, int64(s.N))
+	pr.sent[s.Src].Add(diff(shard.Stats, before))
+	shard.MaxHops = max(shard.MaxHops, before.MaxHops)
+}
+
+// closeTick ends busy tick t, whose packets are routed and whose slowest core's pipeline took
+// slowest seconds (at least the idle pipeline).
+func (pr *pricer) closeTick(t int, slowest float64) {
+	maxLoad, pathTime := pr.mesh.EndTick()
+	pr.clock.busyTick(t, slowest, maxLoad, pathTime)
+	pr.busy++
+}
+
+// finish prices the idle ticks up to T and fills res's traffic and time.
+func (pr *pricer) finish(res *Result, T int) {
+	pr.clock.idleTicks(T)
+	res.Time = pr.clock.Timing
+	res.Busy = pr.busy
+	res.Sent = pr.sent
+	res.Network = pr.mesh.Stats
+	res.Links = map[router.Link]int64{}
+	pr.mesh.LinkLoads(func(l router.Link, n int64) { res.Links[l] = n })
+}
+
+// Trace is what a run keeps, when its probe asks, to be priced again on another placement,
+// routing or multicast of the same cores (Program.Reprice): every busy tick's slowest core
+// pipeline and the packets each class of each core sent in it. It holds no spikes: the cores'
+// counters and the snapshots do not depend on where the cores sit or how packets travel.
+type Trace struct {
+	routes *routes // the partition's: a program with other cores cannot use the trace
+	ticks  []tracedTick
+	sends  []send // by tick
+}
+
+// tracedTick is a busy tick: its slowest pipeline, and the end of its sends in Trace.sends.
+type tracedTick struct {
+	tick    int32
+	slowest float64
+	end     int
+}
+
+// Reprice prices a run of a program with the same cores as p (the same partition; p may be
+// placed, routed and multicast otherwise: see Placed and Routed) from the run's trace, without
+// running it again. The result equals p.Run's on the same stimulus and probe, bit for bit; it
+// shares res's snapshots, counters and trace.
+func (p *Program) Reprice(res *Result) (*Result, error) {
+	tr := res.Trace
+	switch {
+	case tr == nil:
+		return nil, errors.New("chip: the run kept no trace to price again (Probe.Trace)")
+	case tr.routes != p.routes:
+		return nil, errors.New("chip: the run is of a program with other cores: only the placement, routing and multicast may differ")
+	}
+	pr := p.newPricer()
+	start := 0
+	for _, tk := range tr.ticks {
+		for _, s := range tr.sends[start:tk.end] {
+			pr.route(s)
+		}
+		start = tk.end
+		pr.closeTick(int(tk.tick), tk.slowest)
+	}
+	out := &Result{Snapshots: res.Snapshots, Ticks: res.Ticks, Cores: res.Cores, Trace: tr}
+	pr.finish(out, res.Ticks)
+	return out, nil
 }
 
 // diff is the traffic counted in a since b, with a's MaxHops.

@@ -135,6 +135,14 @@ func (p *Program) Placed(slots []int) (*Program, error) {
 	return &q, nil
 }
 
+// Routed returns a copy of p whose packets follow routing r with multicast m; the copy shares
+// p's tables.
+func (p *Program) Routed(r router.Routing, m router.Multicast) *Program {
+	q := *p
+	q.Routing, q.Multicast = r, m
+	return &q
+}
+
 // Tile is the tile of core i.
 func (p *Program) Tile(i int) router.Coord { return p.Topology.Place(p.Slots[i]) }
 

@@ -22,10 +22,12 @@ type Snapshot struct {
 }
 
 // Probe says what a run records: a snapshot after each of Ticks (ascending, each >= 1), with
-// every neuron's net spike count if Counts is set.
+// every neuron's net spike count if Counts is set; and, if Trace is set, the chip engine's
+// trace for Program.Reprice (the reference ignores it).
 type Probe struct {
 	Ticks  []int
 	Counts bool
+	Trace  bool
 }
 
 // spike is a neuron's signed spike count in one tick.
