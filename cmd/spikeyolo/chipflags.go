@@ -85,6 +85,11 @@ func (c *chipFlags) program(cv *mapper.Converted, arch *chip.Arch) (*chip.Progra
 	if err != nil {
 		return nil, err
 	}
+	return place(p, act, how)
+}
+
+// place places p's cores on its board as how says, from the expected activity act.
+func place(p *chip.Program, act *mapper.Activity, how mapper.Placement) (*chip.Program, error) {
 	slots, err := mapper.Place(p, mapper.Flows(p, act), how)
 	if err != nil {
 		return nil, fmt.Errorf("placing %d cores: %w", len(p.Cores), err)

@@ -240,9 +240,9 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-// report prints one image's objects, best first.
-func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im preprocess.Image, out *jsonImage) error {
-	objs := out.objects
+// detections sorts an image's objects best first and gives them as reports list them: named,
+// in pixels, rounded.
+func detections(m *loadedModel, objs []detect.Object, im preprocess.Image) []jsonDetection {
 	slices.SortStableFunc(objs, func(a, b detect.Object) int {
 		if a.Score != b.Score {
 			if a.Score > b.Score {
@@ -252,14 +252,21 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 		}
 		return a.Class - b.Class
 	})
-	out.Image, out.Width, out.Height, out.Detections = path, im.W, im.H, []jsonDetection{}
+	out := []jsonDetection{}
 	for _, obj := range objs {
 		l, t, r, b := obj.Box.Pixels(im.W, im.H)
-		out.Detections = append(out.Detections, jsonDetection{
+		out = append(out, jsonDetection{
 			Class: m.names[obj.Class], ClassID: obj.Class, Score: round(float64(obj.Score), 4),
 			Box: [4]float64{round(l, 1), round(t, 1), round(r, 1), round(b, 1)},
 		})
 	}
+	return out
+}
+
+// report prints one image's objects, best first.
+func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im preprocess.Image, out *jsonImage) error {
+	objs := out.objects
+	out.Image, out.Width, out.Height, out.Detections = path, im.W, im.H, detections(m, objs, im)
 	if o.jsonOutput {
 		line, err := json.Marshal(out)
 		if err != nil {

@@ -4,6 +4,7 @@
 //
 //	spikeyolo detect [flags] [IMAGE...]   detect objects (embedded model and image by default)
 //	spikeyolo map [flags]                 map a converted model onto a chip's cores
+//	spikeyolo sweep [flags] [IMAGE...]    price every combination of cores, placement, routing, multicast
 //	spikeyolo inspect [flags]             list a model's layers, shapes, parameters and MACs
 //
 // Run "spikeyolo COMMAND --help" for a command's flags. Exit status: 0 on success, 1 when a
@@ -30,6 +31,7 @@ var commands = []command{
 	{"detect", "[flags] [IMAGE...]", "detect objects in images (JPEG or PNG); with no image, darknet's dog.jpg", runDetect},
 	{"convert", "[flags]", "convert a model into a spiking network and list its layers and factors", runConvert},
 	{"map", "[flags]", "map a converted model onto a chip's cores; print the mapping, save it for --mapping", runMap},
+	{"sweep", "[flags] [IMAGE...]", "run the detector on every combination of core counts, placements, routings and multicasts; one row each", runSweep},
 	{"eval", "[flags] IMAGE...", "measure the spiking network's fidelity to the float one at several tick counts", runEval},
 	{"inspect", "[flags]", "list a model's layers with output shapes, parameters and MACs", runInspect},
 }
