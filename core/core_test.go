@@ -310,6 +310,7 @@ func TestFireUndoTracksCumulativeInput(t *testing.T) {
 		t.Errorf("without undo: count %d after input +550 then -550, want 5 (the IBT neuron's dead band)", s)
 	}
 }
+
 // TestDivisor: the multiply-shift divisor gives Go's own quotient and remainder, for small and
 // large divisors and numbers up to 2^32-1.
 func TestDivisor(t *testing.T) {

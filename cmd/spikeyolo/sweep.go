@@ -212,26 +212,26 @@ func detectionsDigest(dets []jsonDetection) (string, error) {
 // sweepRow is one (configuration, image) of a sweep. Energies are joules per frame, times
 // seconds.
 type sweepRow struct {
-	Image        string             `json:"image"`
-	Cores        int                `json:"cores"`
-	Chips        int                `json:"chips"`
-	Placement    string             `json:"placement"`
-	Routing      string             `json:"routing"`
-	Multicast    string             `json:"multicast"`
-	Timesteps    int                `json:"timesteps"`
-	Detections   int                `json:"detections"`
-	Digest       string             `json:"detections_digest"`
-	Spikes       int64              `json:"spikes"`
-	Synops       int64              `json:"synops"`
-	Packets      int64              `json:"packets"`
-	Hops         int64              `json:"hops"`
-	Crossings    int64              `json:"chip_crossings"`
-	BusiestLink  int64              `json:"busiest_link_packets"`
-	Energy       float64            `json:"energy_total_j"`
-	ByCategory   map[string]float64 `json:"energy_j"`
-	TickTime     float64            `json:"latency_tick_s"`
-	FrameTime    float64            `json:"latency_frame_s"`
-	energies     chip.Energies
+	Image       string             `json:"image"`
+	Cores       int                `json:"cores"`
+	Chips       int                `json:"chips"`
+	Placement   string             `json:"placement"`
+	Routing     string             `json:"routing"`
+	Multicast   string             `json:"multicast"`
+	Timesteps   int                `json:"timesteps"`
+	Detections  int                `json:"detections"`
+	Digest      string             `json:"detections_digest"`
+	Spikes      int64              `json:"spikes"`
+	Synops      int64              `json:"synops"`
+	Packets     int64              `json:"packets"`
+	Hops        int64              `json:"hops"`
+	Crossings   int64              `json:"chip_crossings"`
+	BusiestLink int64              `json:"busiest_link_packets"`
+	Energy      float64            `json:"energy_total_j"`
+	ByCategory  map[string]float64 `json:"energy_j"`
+	TickTime    float64            `json:"latency_tick_s"`
+	FrameTime   float64            `json:"latency_frame_s"`
+	energies    chip.Energies
 }
 
 func newSweepRow(image string, c sweepConfig, timesteps, ndet int, digest string, r *chip.Report) sweepRow {
