@@ -18,6 +18,8 @@ func TestRepriceEqualsRun(t *testing.T) {
 	net, stim, grids, _ := randomCase(t, T)
 	arch := meshArch()
 	arch.Topology.ChipsY = 5
+	// Cores' pipelines cost time too, so that a tick's time is not the network's alone.
+	arch.Latency.Synop, arch.Latency.NeuronActive, arch.Latency.NeuronInactive, arch.Latency.SpikeOut, arch.Latency.Message = 0.5, 7, 0.25, 3, 11
 	base, err := NewProgram(net, arch, grids, router.XY, router.PerCore)
 	if err != nil {
 		t.Fatal(err)
