@@ -36,8 +36,9 @@ muts = [
  ("spike_out priced per unit spike", "chip/report.go", "float64(c.Events) * e.SpikeOut", "float64(c.Spikes) * e.SpikeOut", ["./chip"]),
  ("within-tile priced at hop EW", "chip/report.go", "float64(sent.WithinTile) * e.WithinTile", "float64(sent.WithinTile) * e.HopEastWest", ["./chip"]),
     # The engine's spans and classes.
- ("a span forgets the tick before it", "chip/engine.go", "if s < 0 || s >= o.slots {", "if true {", ["./chip"]),
- ("a class's packets routed once", "chip/engine.go", "e.routes.classes[s.Src][s.Class].dst, int64(s.N))", "e.routes.classes[s.Src][s.Class].dst, 1)", ["./chip"]),
+ ("a span forgets the tick before it", "chip/engine.go", "if s < 0 || s >= o.slots {\n\t\to.spikes, o.bounds", "if true {\n\t\to.spikes, o.bounds", ["./chip"]),
+ ("a class's packets routed once", "chip/engine.go", "routes.classes[s.Src][s.Class].dst, int64(s.N))", "routes.classes[s.Src][s.Class].dst, 1)", ["./chip"]),
+ ("a trace priced without its slowest pipelines", "chip/engine.go", "pr.closeTick(int(tk.tick), tk.slowest)", "pr.closeTick(int(tk.tick), 0)", ["-run", "Reprice", "./chip"]),
  ("a dense sweep skips the drive", "core/core.go", "v[f] += cells[f].drive", "v[f] += 0", ["./chip", "./core"]),
 ]
 only = sys.argv[1:]
