@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
+
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
 	"spikeyolo/model/detect"
@@ -37,17 +39,25 @@ type sweepOptions struct {
 	thresh     float32
 	nms        float32
 	out        string
+	shard      string
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return runSweepMerge(args[1:], stdout)
+	}
 	var o sweepOptions
-	fs := newFlags("sweep", "[flags] [IMAGE...]",
+	fs := newFlags("sweep", "[flags] [IMAGE...]\n       spikeyolo sweep merge --out DIR SHARD_DIR...",
 		"Runs the spiking detector on every combination of the listed core counts, placements,\n"+
 			"routings and multicasts, and prints one row per (configuration, image): detections,\n"+
 			"energy and latency. The network is simulated once per image and core count; every\n"+
 			"placement, routing and multicast is priced from that run (the spikes do not depend on\n"+
 			"them), and each row equals what detect reports for its configuration. With no image\n"+
-			"it reads darknet's dog.jpg, embedded.", stdout)
+			"it reads darknet's dog.jpg, embedded.\n\n"+
+			"With --out, each (image, core count) is kept in DIR/points as it completes, and a rerun\n"+
+			"with the same flags computes only the missing ones. --shard i/n runs the i-th of n\n"+
+			"slices (i from 0); 'sweep merge --out DIR SHARD_DIR...' joins the shards' directories\n"+
+			"into the files one unsharded run writes.", stdout)
 	o.model.register(fs)
 	fs.StringVar(&o.hw.arch, "arch", "loihi", "architecture: a preset ("+strings.Join(chip.Presets(), ", ")+") or a YAML `FILE`")
 	fs.IntSliceVar(&o.cores, "cores", []int{0}, "core counts, comma-separated (0: every core of the chips the fewest cores need)")
@@ -58,7 +68,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
-	fs.StringVar(&o.out, "out", "", "also write sweep.csv and sweep.jsonl into `DIR` (created if need be)")
+	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv and the finished points into `DIR` (created if need be)")
+	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the (image, core count) points, i from 0 to n-1 (needs --out)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
@@ -75,86 +86,296 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, arch, cv, err := convertForChip(fs, &o.model, &o.conv, &o.hw, mode)
+	shard, shards, err := parseShard(o.shard)
 	if err != nil {
 		return err
 	}
-	type input struct {
-		name string
-		im   preprocess.Image
+	if shards > 1 && o.out == "" {
+		return usagef("--shard %s: a shard keeps its points in --out DIR for sweep merge", o.shard)
 	}
-	var inputs []input
-	if len(fs.Args()) == 0 {
-		im, err := preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
-		if err != nil {
-			return fmt.Errorf("embedded dog.jpg: %v", err)
+	images := fs.Args()
+	if len(images) == 0 {
+		images = []string{embeddedDog}
+	}
+	plan := newSweepPlan(fs, images, o.cores)
+	if o.out != "" {
+		if err := os.MkdirAll(filepath.Join(o.out, "points"), 0o755); err != nil {
+			return err
 		}
-		inputs = append(inputs, input{"dog.jpg", im})
+		if err := writeAtomic(filepath.Join(o.out, "manifest.json"), plan.write); err != nil {
+			return err
+		}
 	}
-	for _, path := range fs.Args() {
-		im, err := preprocess.Load(path)
+	// The model is converted, and each core count partitioned, only when a point needs it.
+	var runner *sweepRunner
+	var rows []sweepRow
+	for g, pt := range plan.Points {
+		if g%shards != shard {
+			continue
+		}
+		file := filepath.Join(o.out, "points", pt.File)
+		if o.out != "" {
+			if kept, err := readSweepRows(file); err == nil {
+				rows = append(rows, kept...)
+				continue
+			} else if !os.IsNotExist(err) {
+				return err
+			}
+		}
+		if runner == nil {
+			if runner, err = newSweepRunner(fs, &o, mode); err != nil {
+				return err
+			}
+		}
+		got, err := runner.point(pt, grid)
 		if err != nil {
 			return err
 		}
-		inputs = append(inputs, input{path, im})
-	}
-	var rows []sweepRow
-	act := cv.Activity()
-	for _, cores := range o.cores {
-		p, err := mapper.Partition(cv.Net, arch, act, mapper.PartitionOptions{Cores: cores}, router.XY, router.PerCore)
-		if err != nil {
-			return fmt.Errorf("--cores %d: %w", cores, err)
-		}
-		placed := map[mapper.Placement]*chip.Program{}
-		for _, c := range grid {
-			if placed[c.placement] == nil {
-				if placed[c.placement], err = place(p, act, c.placement); err != nil {
-					return err
-				}
-			}
-		}
-		for _, in := range inputs {
-			// Simulate once, on the first configuration; price the others from its trace.
-			first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
-			input := in.im.Fit(cv.Float.Input.W, cv.Float.Input.H, mode).Data
-			probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trace: true}
-			run, err := first.Run(cv.Encode(input), probe, 0)
-			if err != nil {
+		if o.out != "" {
+			if err := writeAtomic(file, func(w io.Writer) error { return writeSweepJSONL(w, got) }); err != nil {
 				return err
 			}
-			outs, err := cv.Decode(run.Snapshots, o.timesteps)
-			if err != nil {
-				return err
-			}
-			dets := detections(m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), in.im.W, in.im.H, mode, o.thresh, o.nms), in.im)
-			digest, err := detectionsDigest(dets)
-			if err != nil {
-				return err
-			}
-			for _, c := range grid {
-				q := placed[c.placement].Routed(c.routing, c.multicast)
-				res, err := q.Reprice(run)
-				if err != nil {
-					return err
-				}
-				r := q.Report(res, floatMACs(cv.Float), cv.AnalogMACs())
-				rows = append(rows, newSweepRow(in.name, c, o.timesteps, len(dets), digest, r))
-			}
 		}
+		rows = append(rows, got...)
 	}
 	if err := printSweep(stdout, rows); err != nil {
 		return err
 	}
-	if o.out == "" {
+	if o.out == "" || shards > 1 {
 		return nil
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	return writeSweepOutputs(o.out, rows)
+}
+
+// embeddedDog names the embedded image in a sweep's image list.
+const embeddedDog = "dog.jpg (embedded)"
+
+// parseShard reads --shard i/n (empty: the whole sweep, 0/1).
+func parseShard(s string) (i, n int, err error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, usagef("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", s)
+	}
+	return i, n, nil
+}
+
+// sweepPlan is a sweep's points in order, each an (image, core count) whose configurations
+// are priced from one simulation, and the fingerprint of the flags that give their rows: a
+// point kept under another fingerprint is not reused.
+type sweepPlan struct {
+	Fingerprint string       `json:"fingerprint"`
+	Points      []sweepPoint `json:"points"`
+}
+
+// sweepPoint is one (image, core count) of a sweep, kept in points/File.
+type sweepPoint struct {
+	Image string `json:"image"`
+	Cores int    `json:"cores"`
+	File  string `json:"file"`
+}
+
+// newSweepPlan lists the points, core counts outermost, and fingerprints every flag but
+// --out and --shard, with the images.
+func newSweepPlan(fs *pflag.FlagSet, images []string, cores []int) *sweepPlan {
+	h := sha256.New()
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "out" && f.Name != "shard" {
+			fmt.Fprintf(h, "--%s=%s\n", f.Name, f.Value.String())
+		}
+	})
+	for _, im := range images {
+		fmt.Fprintf(h, "%s\n", im)
+	}
+	plan := &sweepPlan{Fingerprint: hex.EncodeToString(h.Sum(nil)[:8])}
+	for _, c := range cores {
+		for i, im := range images {
+			plan.Points = append(plan.Points, sweepPoint{Image: im, Cores: c,
+				File: fmt.Sprintf("%s-%d-%d.jsonl", plan.Fingerprint, c, i)})
+		}
+	}
+	return plan
+}
+
+func (p *sweepPlan) write(w io.Writer) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(o.out, "sweep.csv"), func(w io.Writer) error { return writeSweepCSV(w, rows) }); err != nil {
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// sweepRunner converts the model once and partitions each core count once.
+type sweepRunner struct {
+	o      *sweepOptions
+	mode   preprocess.Mode
+	m      *loadedModel
+	arch   *chip.Arch
+	cv     *mapper.Converted
+	act    *mapper.Activity
+	placed map[int]map[mapper.Placement]*chip.Program // by core count
+}
+
+func newSweepRunner(fs *pflag.FlagSet, o *sweepOptions, mode preprocess.Mode) (*sweepRunner, error) {
+	m, arch, cv, err := convertForChip(fs, &o.model, &o.conv, &o.hw, mode)
+	if err != nil {
+		return nil, err
+	}
+	return &sweepRunner{o: o, mode: mode, m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}}, nil
+}
+
+// point simulates one (image, core count) on the first configuration and prices every
+// configuration of grid from that run.
+func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig) ([]sweepRow, error) {
+	o, cv := r.o, r.cv
+	placed := r.placed[pt.Cores]
+	if placed == nil {
+		p, err := mapper.Partition(cv.Net, r.arch, r.act, mapper.PartitionOptions{Cores: pt.Cores}, router.XY, router.PerCore)
+		if err != nil {
+			return nil, fmt.Errorf("--cores %d: %w", pt.Cores, err)
+		}
+		placed = map[mapper.Placement]*chip.Program{}
+		for _, c := range grid {
+			if placed[c.placement] == nil {
+				if placed[c.placement], err = place(p, r.act, c.placement); err != nil {
+					return nil, err
+				}
+			}
+		}
+		r.placed[pt.Cores] = placed
+	}
+	var im preprocess.Image
+	var err error
+	if pt.Image == embeddedDog {
+		im, err = preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
+	} else {
+		im, err = preprocess.Load(pt.Image)
+	}
+	if err != nil {
+		return nil, err
+	}
+	first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
+	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, r.mode).Data
+	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trace: true}
+	run, err := first.Run(cv.Encode(input), probe, 0)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := cv.Decode(run.Snapshots, o.timesteps)
+	if err != nil {
+		return nil, err
+	}
+	dets := detections(r.m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, r.mode, o.thresh, o.nms), im)
+	digest, err := detectionsDigest(dets)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sweepRow
+	for _, c := range grid {
+		q := placed[c.placement].Routed(c.routing, c.multicast)
+		res, err := q.Reprice(run)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, newSweepRow(pt.Image, c, o.timesteps, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs())))
+	}
+	return rows, nil
+}
+
+// runSweepMerge joins the points of shard directories into the files of one unsharded run.
+func runSweepMerge(args []string, stdout io.Writer) error {
+	fs := newFlags("sweep merge", "--out DIR SHARD_DIR...", "Joins the shards of a sweep (each run with --shard i/n and its own --out) into DIR:\n"+
+		"the files one unsharded run writes.", stdout)
+	var out string
+	fs.StringVar(&out, "out", "", "the merged sweep's `DIR`")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(o.out, "sweep.jsonl"), func(w io.Writer) error { return writeSweepJSONL(w, rows) })
+	if out == "" || len(fs.Args()) == 0 {
+		return usagef("want --out DIR and at least one shard directory")
+	}
+	var plan *sweepPlan
+	for _, dir := range fs.Args() {
+		b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+		if err != nil {
+			return err
+		}
+		var p sweepPlan
+		if err := json.Unmarshal(b, &p); err != nil {
+			return fmt.Errorf("%s: %v", filepath.Join(dir, "manifest.json"), err)
+		}
+		if plan != nil && p.Fingerprint != plan.Fingerprint {
+			return fmt.Errorf("%s: a sweep of other flags or images (fingerprint %s, the first shard's %s)", dir, p.Fingerprint, plan.Fingerprint)
+		}
+		plan = &p
+	}
+	if err := os.MkdirAll(filepath.Join(out, "points"), 0o755); err != nil {
+		return err
+	}
+	var rows []sweepRow
+	for _, pt := range plan.Points {
+		var found []sweepRow
+		for _, dir := range fs.Args() {
+			got, err := readSweepRows(filepath.Join(dir, "points", pt.File))
+			if err == nil {
+				found = got
+				break
+			} else if !os.IsNotExist(err) {
+				return err
+			}
+		}
+		if found == nil {
+			return fmt.Errorf("no shard holds the point %s on %d cores (points/%s): run its shard", pt.Image, pt.Cores, pt.File)
+		}
+		if err := writeAtomic(filepath.Join(out, "points", pt.File), func(w io.Writer) error { return writeSweepJSONL(w, found) }); err != nil {
+			return err
+		}
+		rows = append(rows, found...)
+	}
+	if err := writeAtomic(filepath.Join(out, "manifest.json"), plan.write); err != nil {
+		return err
+	}
+	if err := printSweep(stdout, rows); err != nil {
+		return err
+	}
+	return writeSweepOutputs(out, rows)
+}
+
+// readSweepRows reads the rows of a point file.
+func readSweepRows(path string) ([]sweepRow, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sweepRow
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for dec.More() {
+		var r sweepRow
+		if err := dec.Decode(&r); err != nil {
+			return nil, fmt.Errorf("%s: row %d: %v", path, len(rows)+1, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	return rows, nil
+}
+
+// writeSweepOutputs writes sweep.csv, sweep.jsonl and summary.csv into dir.
+func writeSweepOutputs(dir string, rows []sweepRow) error {
+	if err := writeAtomic(filepath.Join(dir, "sweep.csv"), func(w io.Writer) error { return writeSweepCSV(w, rows) }); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "sweep.jsonl"), func(w io.Writer) error { return writeSweepJSONL(w, rows) }); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "summary.csv"), func(w io.Writer) error { return writeSweepSummary(w, rows) })
 }
 
 // sweepConfig is one combination of the mapping choices that do not change the spikes.
@@ -238,7 +459,7 @@ func newSweepRow(image string, c sweepConfig, timesteps, ndet int, digest string
 	row := sweepRow{Image: image, Cores: r.Cores, Chips: r.Chips, Placement: c.placement.String(), Routing: c.routing.String(),
 		Multicast: c.multicast.String(), Timesteps: timesteps, Detections: ndet, Digest: digest, Spikes: r.Spikes, Synops: r.Synops,
 		Packets: r.Packets, Hops: r.Hops, Crossings: r.Crossings, Energy: r.Energy, ByCategory: r.ByCategory,
-		TickTime: r.TickTime, FrameTime: r.FrameTime, energies: r.Energies}
+		TickTime: r.TickTime, FrameTime: r.FrameTime}
 	if len(r.BusiestLinks) > 0 {
 		row.BusiestLink = r.BusiestLinks[0].Packets
 	}
@@ -269,8 +490,8 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 			strconv.FormatInt(r.Synops, 10), strconv.FormatInt(r.Packets, 10), strconv.FormatInt(r.Hops, 10),
 			strconv.FormatInt(r.Crossings, 10), strconv.FormatInt(r.BusiestLink, 10), formatFloat(r.Energy),
 			formatFloat(r.TickTime), formatFloat(r.FrameTime)}
-		for _, e := range r.energies {
-			rec = append(rec, formatFloat(e))
+		for c := range chip.NumCategories {
+			rec = append(rec, formatFloat(r.ByCategory[c.String()]))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -299,4 +520,55 @@ func printSweep(w io.Writer, rows []sweepRow) error {
 			r.Routing, r.Multicast, r.Detections, r.Digest, r.Packets, r.Hops, r.Crossings, r.Energy, r.FrameTime)
 	}
 	return tw.Flush()
+}
+
+// writeSweepSummary writes, per configuration (core count, placement, routing, multicast) in
+// the rows' order, the mean over its images of the rows' counts, energy and time.
+func writeSweepSummary(w io.Writer, rows []sweepRow) error {
+	type key struct {
+		cores                         int
+		placement, routing, multicast string
+	}
+	type sum struct {
+		images                                  int
+		chips                                   int
+		spikes, synops, packets, hops, crossing float64
+		energy, tick, frame                     float64
+	}
+	var order []key
+	sums := map[key]*sum{}
+	for _, r := range rows {
+		k := key{r.Cores, r.Placement, r.Routing, r.Multicast}
+		s := sums[k]
+		if s == nil {
+			s = &sum{chips: r.Chips}
+			sums[k] = s
+			order = append(order, k)
+		}
+		s.images++
+		s.spikes += float64(r.Spikes)
+		s.synops += float64(r.Synops)
+		s.packets += float64(r.Packets)
+		s.hops += float64(r.Hops)
+		s.crossing += float64(r.Crossings)
+		s.energy += r.Energy
+		s.tick += r.TickTime
+		s.frame += r.FrameTime
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "packets", "hops",
+		"chip_crossings", "energy_total_j", "latency_tick_s", "latency_frame_s"}); err != nil {
+		return err
+	}
+	for _, k := range order {
+		s := sums[k]
+		n := float64(s.images)
+		if err := cw.Write([]string{strconv.Itoa(k.cores), strconv.Itoa(s.chips), k.placement, k.routing, k.multicast, strconv.Itoa(s.images),
+			formatFloat(s.spikes / n), formatFloat(s.synops / n), formatFloat(s.packets / n), formatFloat(s.hops / n),
+			formatFloat(s.crossing / n), formatFloat(s.energy / n), formatFloat(s.tick / n), formatFloat(s.frame / n)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
