@@ -93,11 +93,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if shards > 1 && o.out == "" {
 		return usagef("--shard %s: a shard keeps its points in --out DIR for sweep merge", o.shard)
 	}
-	images := fs.Args()
-	if len(images) == 0 {
-		images = []string{embeddedDog}
-	}
-	plan := newSweepPlan(fs, images, o.cores)
+	plan := newSweepPlan(fs, fs.Args(), o.cores)
 	if o.out != "" {
 		if err := os.MkdirAll(filepath.Join(o.out, "points"), 0o755); err != nil {
 			return err
@@ -147,9 +143,6 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	return writeSweepOutputs(o.out, rows)
 }
 
-// embeddedDog names the embedded image in a sweep's image list.
-const embeddedDog = "dog.jpg (embedded)"
-
 // parseShard reads --shard i/n (empty: the whole sweep, 0/1).
 func parseShard(s string) (i, n int, err error) {
 	if s == "" {
@@ -174,27 +167,33 @@ type sweepPlan struct {
 
 // sweepPoint is one (image, core count) of a sweep, kept in points/File.
 type sweepPoint struct {
-	Image string `json:"image"`
-	Cores int    `json:"cores"`
-	File  string `json:"file"`
+	Image    string `json:"image"`
+	Embedded bool   `json:"embedded,omitempty"` // the embedded dog.jpg
+	Cores    int    `json:"cores"`
+	File     string `json:"file"`
 }
 
 // newSweepPlan lists the points, core counts outermost, and fingerprints every flag but
-// --out and --shard, with the images.
+// --out and --shard, with the images (none: the embedded dog.jpg).
 func newSweepPlan(fs *pflag.FlagSet, images []string, cores []int) *sweepPlan {
+	embedded := len(images) == 0
+	if embedded {
+		images = []string{"dog.jpg"}
+	}
 	h := sha256.New()
 	fs.VisitAll(func(f *pflag.Flag) {
 		if f.Name != "out" && f.Name != "shard" {
 			fmt.Fprintf(h, "--%s=%s\n", f.Name, f.Value.String())
 		}
 	})
+	fmt.Fprintf(h, "embedded=%v\n", embedded)
 	for _, im := range images {
 		fmt.Fprintf(h, "%s\n", im)
 	}
 	plan := &sweepPlan{Fingerprint: hex.EncodeToString(h.Sum(nil)[:8])}
 	for _, c := range cores {
 		for i, im := range images {
-			plan.Points = append(plan.Points, sweepPoint{Image: im, Cores: c,
+			plan.Points = append(plan.Points, sweepPoint{Image: im, Embedded: embedded, Cores: c,
 				File: fmt.Sprintf("%s-%d-%d.jsonl", plan.Fingerprint, c, i)})
 		}
 	}
@@ -251,7 +250,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig) ([]sweepRow, erro
 	}
 	var im preprocess.Image
 	var err error
-	if pt.Image == embeddedDog {
+	if pt.Embedded {
 		im, err = preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 	} else {
 		im, err = preprocess.Load(pt.Image)
