@@ -366,7 +366,7 @@ func readSweepRows(path string) ([]sweepRow, error) {
 	return rows, nil
 }
 
-// writeSweepOutputs writes sweep.csv, sweep.jsonl and summary.csv into dir.
+// writeSweepOutputs writes sweep.csv, sweep.jsonl, summary.csv and the charts into dir.
 func writeSweepOutputs(dir string, rows []sweepRow) error {
 	if err := writeAtomic(filepath.Join(dir, "sweep.csv"), func(w io.Writer) error { return writeSweepCSV(w, rows) }); err != nil {
 		return err
@@ -374,7 +374,11 @@ func writeSweepOutputs(dir string, rows []sweepRow) error {
 	if err := writeAtomic(filepath.Join(dir, "sweep.jsonl"), func(w io.Writer) error { return writeSweepJSONL(w, rows) }); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, "summary.csv"), func(w io.Writer) error { return writeSweepSummary(w, rows) })
+	means := summarize(rows)
+	if err := writeAtomic(filepath.Join(dir, "summary.csv"), func(w io.Writer) error { return writeSweepSummary(w, means) }); err != nil {
+		return err
+	}
+	return writeSweepCharts(dir, means)
 }
 
 // sweepConfig is one combination of the mapping choices that do not change the spikes.
@@ -521,50 +525,17 @@ func printSweep(w io.Writer, rows []sweepRow) error {
 	return tw.Flush()
 }
 
-// writeSweepSummary writes, per configuration (core count, placement, routing, multicast) in
-// the rows' order, the mean over its images of the rows' counts, energy and time.
-func writeSweepSummary(w io.Writer, rows []sweepRow) error {
-	type key struct {
-		cores                         int
-		placement, routing, multicast string
-	}
-	type sum struct {
-		images                                  int
-		chips                                   int
-		spikes, synops, packets, hops, crossing float64
-		energy, tick, frame                     float64
-	}
-	var order []key
-	sums := map[key]*sum{}
-	for _, r := range rows {
-		k := key{r.Cores, r.Placement, r.Routing, r.Multicast}
-		s := sums[k]
-		if s == nil {
-			s = &sum{chips: r.Chips}
-			sums[k] = s
-			order = append(order, k)
-		}
-		s.images++
-		s.spikes += float64(r.Spikes)
-		s.synops += float64(r.Synops)
-		s.packets += float64(r.Packets)
-		s.hops += float64(r.Hops)
-		s.crossing += float64(r.Crossings)
-		s.energy += r.Energy
-		s.tick += r.TickTime
-		s.frame += r.FrameTime
-	}
+// writeSweepSummary writes the means over images per configuration (see summarize).
+func writeSweepSummary(w io.Writer, means []sweepMean) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "packets", "hops",
 		"chip_crossings", "energy_total_j", "latency_tick_s", "latency_frame_s"}); err != nil {
 		return err
 	}
-	for _, k := range order {
-		s := sums[k]
-		n := float64(s.images)
-		if err := cw.Write([]string{strconv.Itoa(k.cores), strconv.Itoa(s.chips), k.placement, k.routing, k.multicast, strconv.Itoa(s.images),
-			formatFloat(s.spikes / n), formatFloat(s.synops / n), formatFloat(s.packets / n), formatFloat(s.hops / n),
-			formatFloat(s.crossing / n), formatFloat(s.energy / n), formatFloat(s.tick / n), formatFloat(s.frame / n)}); err != nil {
+	for _, m := range means {
+		if err := cw.Write([]string{strconv.Itoa(m.cores), strconv.Itoa(m.chips), m.placement, m.routing, m.multicast, strconv.Itoa(m.images),
+			formatFloat(m.spikes), formatFloat(m.synops), formatFloat(m.packets), formatFloat(m.hops),
+			formatFloat(m.crossings), formatFloat(m.energy), formatFloat(m.tick), formatFloat(m.frame)}); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/xml"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,9 +148,34 @@ func TestSweepResumeAndShards(t *testing.T) {
 		}
 		return string(b)
 	}
-	for _, f := range []string{"sweep.csv", "sweep.jsonl", "summary.csv", "manifest.json"} {
+	files := []string{"sweep.csv", "sweep.jsonl", "summary.csv", "manifest.json"}
+	for _, chart := range []string{"energy_vs_cores", "latency_vs_cores", "energy_breakdown", "pareto"} {
+		files = append(files, chart+".png", chart+".svg")
+	}
+	for _, f := range files {
 		if read(filepath.Join(whole, f)) != read(filepath.Join(merged, f)) {
 			t.Errorf("%s: the merged shards differ from the unsharded run", f)
+		}
+	}
+	// The charts: PNGs that decode, SVGs whose text holds the axes' labels with units and
+	// the legends.
+	for chart, texts := range map[string][]string{
+		"energy_vs_cores":  {"cores", "energy per frame (J)", "traffic xy percore", "traffic yx percore"},
+		"latency_vs_cores": {"cores", "latency per frame (s)", "traffic xy percore"},
+		"energy_breakdown": {"energy per frame (J)", "synapse", "static", "hops_east_west"},
+		"pareto":           {"latency per frame (s)", "energy per frame (J)", "Pareto front"},
+	} {
+		if _, err := png.Decode(strings.NewReader(read(filepath.Join(whole, chart+".png")))); err != nil {
+			t.Errorf("%s.png: %v", chart, err)
+		}
+		svg := read(filepath.Join(whole, chart+".svg"))
+		if err := xml.Unmarshal([]byte(svg), new(struct{})); err != nil {
+			t.Errorf("%s.svg is not XML: %v", chart, err)
+		}
+		for _, text := range texts {
+			if !strings.Contains(svg, ">"+text+"<") {
+				t.Errorf("%s.svg: no text %q", chart, text)
+			}
 		}
 	}
 	if _, err := os.Stat(filepath.Join(s0, "sweep.csv")); err == nil {
