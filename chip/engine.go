@@ -61,6 +61,9 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 		e.stepLayers(t, end)
 		e.closeTicks(t, end)
 		t = e.nextTick(end)
+		if probe.Progress != nil {
+			probe.Progress(t)
+		}
 	}
 	return e.finish(), nil
 }

@@ -23,11 +23,14 @@ type Snapshot struct {
 
 // Probe says what a run records: a snapshot after each of Ticks (ascending, each >= 1), with
 // every neuron's net spike count if Counts is set; and, if Trace is set, the chip engine's
-// trace for Program.Reprice (the reference ignores it).
+// trace for Program.Reprice. If Progress is set, the chip engine calls it, from the goroutine
+// that called Run, with the number of ticks run so far, as it goes (the reference ignores
+// Trace and Progress).
 type Probe struct {
-	Ticks  []int
-	Counts bool
-	Trace  bool
+	Ticks    []int
+	Counts   bool
+	Trace    bool
+	Progress func(ticks int)
 }
 
 // spike is a neuron's signed spike count in one tick.

@@ -27,6 +27,8 @@ type detectOptions struct {
 	thresh     float32
 	nms        float32
 	jsonOutput bool
+	quiet      bool
+	progress   *progress
 }
 
 func runDetect(args []string, stdout, stderr io.Writer) error {
@@ -43,6 +45,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
@@ -99,6 +102,10 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		run = func(im preprocess.Image) (*jsonImage, error) { return spikingDetect(cv, prog, &o, mode, im) }
 	}
 	images := fs.Args()
+	if !o.dnn && o.engine == "chip" {
+		o.progress = newProgress(stderr, o.quiet, max(1, len(images))*o.timesteps, "ticks")
+		defer o.progress.finish()
+	}
 	if len(images) == 0 {
 		im, err := preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 		if err != nil {
@@ -136,7 +143,7 @@ const defaultTimesteps = 256
 // program prog, or with the reference engine if prog is nil.
 func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, mode preprocess.Mode, im preprocess.Image) (*jsonImage, error) {
 	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, mode).Data
-	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps})}
+	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Progress: o.progress.run(o.timesteps)}
 	res := &jsonImage{Engine: o.engine, Timesteps: o.timesteps}
 	var snaps []chip.Snapshot
 	var err error

@@ -40,6 +40,7 @@ type sweepOptions struct {
 	nms        float32
 	out        string
 	shard      string
+	quiet      bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
@@ -69,6 +70,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv and the finished points into `DIR` (created if need be)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
 	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the (image, core count) points, i from 0 to n-1 (needs --out)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
@@ -105,14 +107,20 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	// The model is converted, and each core count partitioned, only when a point needs it.
 	var runner *sweepRunner
 	var rows []sweepRow
+	bar := newProgress(stderr, o.quiet, (len(plan.Points)+shards-1-shard)/shards*o.timesteps, "ticks")
+	defer bar.finish()
 	for g, pt := range plan.Points {
 		if g%shards != shard {
 			continue
 		}
+		tick := bar.run(o.timesteps)
 		file := filepath.Join(o.out, "points", pt.File)
 		if o.out != "" {
 			if kept, err := readSweepRows(file); err == nil {
 				rows = append(rows, kept...)
+				if tick != nil {
+					tick(o.timesteps)
+				}
 				continue
 			} else if !os.IsNotExist(err) {
 				return err
@@ -123,7 +131,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		got, err := runner.point(pt, grid)
+		got, err := runner.point(pt, grid, tick)
 		if err != nil {
 			return err
 		}
@@ -228,9 +236,9 @@ func newSweepRunner(fs *pflag.FlagSet, o *sweepOptions, mode preprocess.Mode) (*
 	return &sweepRunner{o: o, mode: mode, m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}}, nil
 }
 
-// point simulates one (image, core count) on the first configuration and prices every
-// configuration of grid from that run.
-func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig) ([]sweepRow, error) {
+// point simulates one (image, core count) on the first configuration, telling progress the
+// ticks run, and prices every configuration of grid from that run.
+func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int)) ([]sweepRow, error) {
 	o, cv := r.o, r.cv
 	placed := r.placed[pt.Cores]
 	if placed == nil {
@@ -260,7 +268,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig) ([]sweepRow, erro
 	}
 	first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
 	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, r.mode).Data
-	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trace: true}
+	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trace: true, Progress: progress}
 	run, err := first.Run(cv.Encode(input), probe, 0)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ func TestSweepEqualsDetect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	if errOut != "" {
+		t.Errorf("stderr is not a terminal, yet the sweep wrote to it: %q", errOut)
+	}
 	if lines := strings.Count(out, "\n"); lines != 17 {
 		t.Errorf("the table has %d lines, want a header and 16 rows:\n%s", lines, out)
 	}
