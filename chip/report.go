@@ -179,10 +179,10 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 // hardware updates them all), then the network (the longest packet path, plus the waiting of
 // the busiest link's packets), then the barrier; at least the architecture's minimum tick.
 type Timing struct {
-	Frame   float64 // the whole run
-	Compute float64 // of which the slowest cores' pipelines
-	Network float64 // of which the network
-	Barrier float64 // of which the barriers
+	Frame   float64 `json:"frame"`   // the whole run
+	Compute float64 `json:"compute"` // of which the slowest cores' pipelines
+	Network float64 `json:"network"` // of which the network
+	Barrier float64 `json:"barrier"` // of which the barriers
 }
 
 // clock prices a run's ticks in seconds, in tick order: a tick in which cores step costs the

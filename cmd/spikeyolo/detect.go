@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"spikeyolo/chip"
@@ -28,6 +30,7 @@ type detectOptions struct {
 	nms        float32
 	jsonOutput bool
 	quiet      bool
+	outDir     string
 	progress   *progress
 }
 
@@ -45,6 +48,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
+	fs.StringVar(&o.outDir, "out", "", "also write each image with its boxes drawn (PNG) and run_summary.json into `DIR` (created if need be)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
@@ -106,30 +110,59 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		o.progress = newProgress(stderr, o.quiet, max(1, len(images))*o.timesteps, "ticks")
 		defer o.progress.finish()
 	}
+	var summary *runSummary
+	taken := map[string]bool{}
+	if o.outDir != "" {
+		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+			return err
+		}
+		summary = newRunSummary(fs)
+	}
+	// one detects an image, reports it and, with --out, draws it.
+	one := func(path string, im preprocess.Image) error {
+		res, err := run(im)
+		if err != nil {
+			return err
+		}
+		if err := report(stdout, &o, m, path, im, res); err != nil {
+			return err
+		}
+		if summary == nil {
+			return nil
+		}
+		name := annotatedName(path, taken)
+		if err := writeAtomic(filepath.Join(o.outDir, name), func(w io.Writer) error { return writePNG(w, annotate(im, res.Detections)) }); err != nil {
+			return err
+		}
+		entry := summaryImage{jsonImage: res, Annotated: name}
+		if res.report != nil {
+			summary.Architecture, entry.Time = res.report.Arch, &res.report.Time
+		}
+		summary.Images = append(summary.Images, entry)
+		return nil
+	}
+	var failed error
 	if len(images) == 0 {
 		im, err := preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 		if err != nil {
 			return fmt.Errorf("embedded dog.jpg: %v", err)
 		}
-		res, err := run(im)
-		if err != nil {
-			return err
-		}
-		return report(stdout, &o, m, "dog.jpg", im, res)
+		failed = one("dog.jpg", im)
 	}
-	var failed error
 	for _, path := range images {
 		im, err := preprocess.Load(path)
 		if err == nil {
-			var res *jsonImage
-			if res, err = run(im); err == nil {
-				err = report(stdout, &o, m, path, im, res)
-			}
+			err = one(path, im)
 		}
 		if err != nil {
 			if failed != nil {
 				fmt.Fprintf(stderr, "spikeyolo detect: %v\n", failed)
 			}
+			failed = err
+		}
+	}
+	if summary != nil {
+		if err := writeAtomic(filepath.Join(o.outDir, "run_summary.json"), summary.write); err != nil && failed == nil {
 			failed = err
 		}
 	}
