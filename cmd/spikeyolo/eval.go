@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
 	"spikeyolo/mapper/fidelity"
+	"spikeyolo/model/metrics"
 	"spikeyolo/model/preprocess"
 )
 
@@ -18,13 +21,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var mf modelFlags
 	var cf convFlags
 	var hw chipFlags
-	var ticks, resize, engine string
+	var ticks, resize, engine, labelDir string
 	var jsonOut, layers bool
 	fs := newFlags("eval", "[flags] IMAGE|FOLDER...",
 		"Measures how close the spiking network's detections come to the float network's on the images, at each\n"+
 			"checkpoint: fidelity mAP@0.5 (float detections >= 0.25 as ground truth, spiking ones >= 0.005 as\n"+
 			"predictions), relative L2 error of the output layers, spikes and synaptic operations per frame.\n"+
-			"Calibrate on other images than these.", stdout)
+			"Calibrate on other images than these. Images with labels (IMAGE's base name with .xml, PASCAL VOC, or\n"+
+			".txt, YOLO, beside it or in --labels DIR) also give both networks' mAP@0.5 and COCO mAP@[.5:.95]\n"+
+			"against the labels, side by side.", stdout)
 	mf.register(fs)
 	cf.register(fs)
 	cf.weightBitsFromArch(fs)
@@ -34,6 +39,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&resize, "resize", "plain", "fit images to the network input: plain or letterbox")
 	fs.BoolVar(&layers, "layers", false, "also measure each chip layer's error (decoded spike counts against the float layer): where precision is lost; keeps every neuron's count per checkpoint in memory")
 	fs.BoolVar(&jsonOut, "json", false, "print one JSON object per checkpoint per line")
+	fs.StringVar(&labelDir, "labels", "", "read the labels from `DIR` (default: beside each image)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -83,7 +89,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		images = append(images, fidelity.Image{Name: f, Image: im})
+		labelled, labels, err := readLabels(f, labelDir, im, m.names)
+		if err != nil {
+			return err
+		}
+		images = append(images, fidelity.Image{Name: f, Image: im, Labelled: labelled, Labels: labels})
 	}
 	points, err := fidelity.Measure(cv, images, cfg)
 	if err != nil {
@@ -95,7 +105,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if !jsonOut {
 		fmt.Fprintf(stdout, "%s on %d images (%d classes in the float detections), options %+v\n", m.name, len(images), points[0].Classes, cv.Options)
-		fmt.Fprintf(stdout, "%7s %9s %8s %13s %15s %12s %12s\n", "ticks", "fid. mAP", "rel. L2", "spikes/frame", "synops/frame", "firing rate", "synops/MAC")
+		fmt.Fprintf(stdout, "%7s %9s %8s %13s %15s %12s %12s", "ticks", "fid. mAP", "rel. L2", "spikes/frame", "synops/frame", "firing rate", "synops/MAC")
+		if l := points[0].Labels; l != nil {
+			fmt.Fprintf(stdout, " | against the labels of %d images (%d objects): %10s %10s %10s %10s", l.Images, l.Objects, "float mAP", "SNN mAP", "float COCO", "SNN COCO")
+		}
+		fmt.Fprintln(stdout)
 	}
 	for _, p := range points {
 		if jsonOut {
@@ -109,6 +123,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			if layers {
 				obj["layer_rel_l2"] = p.Layers // indexed by chip layer, as spikeyolo convert lists them
 			}
+			if l := p.Labels; l != nil {
+				obj["labelled_images"], obj["labelled_objects"] = l.Images, l.Objects
+				obj["float_map50"], obj["spiking_map50"], obj["float_coco_map"], obj["spiking_coco_map"] = l.Float, l.Spiking, l.FloatCOCO, l.SpikingCOCO
+			}
 			line, err := json.Marshal(obj)
 			if err != nil {
 				return err
@@ -116,7 +134,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s\n", line)
 			continue
 		}
-		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %15.4g %12.4f %12.2f\n", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.SynopsPerFrame, p.FiringRate, p.SynopsPerFrame/float64(macs))
+		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %15.4g %12.4f %12.2f", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.SynopsPerFrame, p.FiringRate, p.SynopsPerFrame/float64(macs))
+		if l := p.Labels; l != nil {
+			fmt.Fprintf(stdout, " | %*s %10.4f %10.4f %10.4f %10.4f", len(fmt.Sprintf("against the labels of %d images (%d objects):", l.Images, l.Objects)), "", l.Float, l.Spiking, l.FloatCOCO, l.SpikingCOCO)
+		}
+		fmt.Fprintln(stdout)
 	}
 	if layers && !jsonOut {
 		printLayerErrors(stdout, cv, points)
@@ -154,4 +176,40 @@ func parseTicks(s string) ([]int, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// readLabels reads the labels of image file path: its base name with .xml (PASCAL VOC, class
+// names from names) or .txt (YOLO), in dir or, if dir is empty, beside the image. An image
+// with neither is unlabelled; a label file that does not parse is an error naming its line.
+func readLabels(path, dir string, im preprocess.Image, names []string) (bool, []metrics.Object, error) {
+	if dir == "" {
+		dir = filepath.Dir(path)
+	}
+	base := filepath.Join(dir, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+	var objs []metrics.Object
+	var err error
+	switch {
+	case exists(base + ".xml"):
+		index := map[string]int{}
+		for i, n := range names {
+			index[n] = i
+		}
+		_, objs, err = metrics.ReadVOC(base+".xml", index)
+	case exists(base + ".txt"):
+		objs, err = metrics.ReadYOLO(base+".txt", im.W, im.H)
+	default:
+		return false, nil, nil
+	}
+	if err != nil {
+		return false, nil, err
+	}
+	for i := range objs {
+		objs[i].Image = path // the key of the image's predictions
+	}
+	return true, objs, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -47,10 +47,13 @@ func DefaultConfig(checkpoints []int) Config {
 	return Config{Checkpoints: checkpoints, GroundTruthScore: 0.25, PredictionScore: 0.005, NMS: 0.45, Engine: chip.Reference}
 }
 
-// Image is an evaluation image.
+// Image is an evaluation image. A labelled image also measures both networks against its
+// labels (its objects, keyed by Name; a label file may list none).
 type Image struct {
 	Name string
 	preprocess.Image
+	Labelled bool
+	Labels   []metrics.Object
 }
 
 // Point is the measurement at one checkpoint.
@@ -66,18 +69,32 @@ type Point struct {
 	// activations (mapper.Converted.DecodeCounts; Decode for output layers) against the
 	// model layer it implements, over all images: where a conversion loses precision.
 	Layers []float64
+	// Labels measures both networks against the labels of the labelled images (nil if none
+	// is): the float network's figures are the same at every checkpoint.
+	Labels *LabelMAP
+}
+
+// LabelMAP is the accuracy of both networks' detections (those scoring at least
+// Config.PredictionScore) against labels: mAP@0.5 (all-point interpolation) and COCO's
+// mAP@[.5:.95].
+type LabelMAP struct {
+	Images                 int // labelled images
+	Objects                int // labelled objects
+	Float, Spiking         float64
+	FloatCOCO, SpikingCOCO float64
 }
 
 // perImage is what one image contributes.
 type perImage struct {
-	truth    []metrics.Object
-	preds    [][]metrics.Prediction // per checkpoint
-	num, den []float64              // per checkpoint: squared error and squared norm
-	layerNum [][]float64            // per checkpoint, per chip layer, with Config.Layers
-	layerDen [][]float64
-	spikes   []int64
-	synops   []int64
-	err      error
+	truth      []metrics.Object
+	floatPreds []metrics.Prediction   // the float detections as predictions, for labelled images
+	preds      [][]metrics.Prediction // per checkpoint
+	num, den   []float64              // per checkpoint: squared error and squared norm
+	layerNum   [][]float64            // per checkpoint, per chip layer, with Config.Layers
+	layerDen   [][]float64
+	spikes     []int64
+	synops     []int64
+	err        error
 }
 
 // Measure runs every image through the float network and the converted one and returns a
@@ -134,6 +151,16 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 			present[o.Class] = true
 		}
 	}
+	var labels []metrics.Object
+	var floatPreds []metrics.Prediction
+	labelled := 0
+	for i, im := range images {
+		if im.Labelled {
+			labelled++
+			labels = append(labels, im.Labels...)
+			floatPreds = append(floatPreds, results[i].floatPreds...)
+		}
+	}
 	points := make([]Point, len(cfg.Checkpoints))
 	for k, T := range cfg.Checkpoints {
 		var preds []metrics.Prediction
@@ -159,6 +186,20 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 		p.SynopsPerFrame = float64(synops) / float64(len(images))
 		p.FiringRate = p.SpikesPerFrame / float64(spiking) / float64(T)
 		p.MAP, _ = metrics.MeanAP(preds, truth, classes, 0.5, metrics.AllPoint)
+		if labelled > 0 {
+			var spiking []metrics.Prediction
+			for i, r := range results {
+				if images[i].Labelled {
+					spiking = append(spiking, r.preds[k]...)
+				}
+			}
+			l := &LabelMAP{Images: labelled, Objects: len(labels)}
+			l.Float, _ = metrics.MeanAP(floatPreds, labels, classes, 0.5, metrics.AllPoint)
+			l.Spiking, _ = metrics.MeanAP(spiking, labels, classes, 0.5, metrics.AllPoint)
+			l.FloatCOCO = metrics.COCOMeanAP(floatPreds, labels, classes)
+			l.SpikingCOCO = metrics.COCOMeanAP(spiking, labels, classes)
+			p.Labels = l
+		}
 		points[k] = p
 	}
 	return points, nil
@@ -171,6 +212,11 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 	var r perImage
 	for _, o := range detect.FromOutputs(net, floatOuts, im.W, im.H, cfg.Mode, cfg.GroundTruthScore, cfg.NMS) {
 		r.truth = append(r.truth, metrics.Object{Image: im.Name, Class: o.Class, Box: pixels(o.Box, im)})
+	}
+	if im.Labelled {
+		for _, o := range detect.FromOutputs(net, floatOuts, im.W, im.H, cfg.Mode, cfg.PredictionScore, cfg.NMS) {
+			r.floatPreds = append(r.floatPreds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
+		}
 	}
 	snaps, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers})
 	if err != nil {
