@@ -337,6 +337,20 @@ func (u Usage) Of(k Limit) int {
 	return [...]int{u.Neurons, u.SynapseBytes, u.InputAxons, u.OutputAxons}[k]
 }
 
+// WorstUse is the largest share of a per-core limit that any core uses (above 1: a core
+// exceeds it), and which limit that is. Limits of 0 (none) are left out.
+func (p *Program) WorstUse() (Limit, float64) {
+	worst, share := LimitNeurons, 0.0
+	for _, u := range p.Usage() {
+		for _, k := range AllLimits {
+			if limit := p.Arch.Limits.Of(k); limit > 0 && float64(u.Of(k))/float64(limit) > share {
+				worst, share = k, float64(u.Of(k))/float64(limit)
+			}
+		}
+	}
+	return worst, share
+}
+
 // CheckLimits lists, per limit of the architecture that some cores exceed, how many do and
 // the worst; nil if every core fits.
 func (p *Program) CheckLimits() []string {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
+	"spikeyolo/mapper/fidelity"
 	"spikeyolo/model/detect"
 	"spikeyolo/model/preprocess"
 	"spikeyolo/model/zoo"
@@ -266,12 +268,28 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if err != nil {
 		return nil, err
 	}
+	// The fidelity measurement runs the float network and, through its engine, the chip
+	// once, keeping the run's trace.
 	first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
-	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, r.mode).Data
-	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trace: true, Progress: progress}
-	run, err := first.Run(cv.Encode(input), probe, 0)
+	var run *chip.Result
+	cfg := fidelity.DefaultConfig([]int{o.timesteps})
+	cfg.Mode, cfg.Workers = r.mode, 1
+	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error) {
+		probe.Trace, probe.Progress = true, progress
+		res, err := first.Run(stim, probe, 0)
+		if err != nil {
+			return nil, err
+		}
+		run = res
+		return res.Snapshots, nil
+	}
+	points, err := fidelity.Measure(cv, []fidelity.Image{{Name: pt.Image, Image: im}}, cfg)
 	if err != nil {
 		return nil, err
+	}
+	var fid *float64 // none without float detections to measure against
+	if m := points[0].MAP; !math.IsNaN(m) {
+		fid = &m
 	}
 	outs, err := cv.Decode(run.Snapshots, o.timesteps)
 	if err != nil {
@@ -289,7 +307,11 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, newSweepRow(pt.Image, c, o.timesteps, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs())))
+		row := newSweepRow(pt.Image, c, o.timesteps, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
+		row.Fidelity = fid
+		limit, share := q.WorstUse()
+		row.WorstLimit, row.WorstUse = limit.String(), share
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
@@ -453,6 +475,9 @@ type sweepRow struct {
 	Timesteps   int                `json:"timesteps"`
 	Detections  int                `json:"detections"`
 	Digest      string             `json:"detections_digest"`
+	Fidelity    *float64           `json:"fidelity_map"` // mAP@0.5 against the float network's detections; null without any
+	WorstLimit  string             `json:"worst_limit"`  // the per-core limit most used by some core
+	WorstUse    float64            `json:"worst_limit_use"`
 	Spikes      int64              `json:"spikes"`
 	Synops      int64              `json:"synops"`
 	Packets     int64              `json:"packets"`
@@ -479,8 +504,8 @@ func newSweepRow(image string, c sweepConfig, timesteps, ndet int, digest string
 
 // sweepColumns are the CSV's columns; energy by category follows in category order.
 var sweepColumns = []string{"image", "cores", "chips", "placement", "routing", "multicast", "timesteps", "detections",
-	"detections_digest", "spikes", "synops", "packets", "hops", "chip_crossings", "busiest_link_packets",
-	"energy_total_j", "latency_tick_s", "latency_frame_s"}
+	"detections_digest", "fidelity_map", "spikes", "synops", "packets", "hops", "chip_crossings", "busiest_link_packets",
+	"worst_limit", "worst_limit_use", "energy_total_j", "latency_tick_s", "latency_frame_s"}
 
 // formatFloat writes v in the fewest digits that read back as v: the same run gives the
 // same bytes.
@@ -496,11 +521,15 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		return err
 	}
 	for _, r := range rows {
+		fid := "" // no float detections to measure against
+		if r.Fidelity != nil {
+			fid = formatFloat(*r.Fidelity)
+		}
 		rec := []string{r.Image, strconv.Itoa(r.Cores), strconv.Itoa(r.Chips), r.Placement, r.Routing, r.Multicast,
-			strconv.Itoa(r.Timesteps), strconv.Itoa(r.Detections), r.Digest, strconv.FormatInt(r.Spikes, 10),
+			strconv.Itoa(r.Timesteps), strconv.Itoa(r.Detections), r.Digest, fid, strconv.FormatInt(r.Spikes, 10),
 			strconv.FormatInt(r.Synops, 10), strconv.FormatInt(r.Packets, 10), strconv.FormatInt(r.Hops, 10),
-			strconv.FormatInt(r.Crossings, 10), strconv.FormatInt(r.BusiestLink, 10), formatFloat(r.Energy),
-			formatFloat(r.TickTime), formatFloat(r.FrameTime)}
+			strconv.FormatInt(r.Crossings, 10), strconv.FormatInt(r.BusiestLink, 10), r.WorstLimit, formatFloat(r.WorstUse),
+			formatFloat(r.Energy), formatFloat(r.TickTime), formatFloat(r.FrameTime)}
 		for c := range chip.NumCategories {
 			rec = append(rec, formatFloat(r.ByCategory[c.String()]))
 		}

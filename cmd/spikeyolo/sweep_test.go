@@ -52,6 +52,10 @@ func TestSweepEqualsDetect(t *testing.T) {
 	}
 	digests, energies, frames := map[string]bool{}, map[float64]bool{}, map[float64]bool{}
 	for _, r := range rows {
+		// The float network finds objects on dog.jpg: the fidelity is measured.
+		if r.Fidelity == nil || *r.Fidelity < 0 || *r.Fidelity > 1 || r.WorstLimit == "" || !(r.WorstUse > 0 && r.WorstUse <= 1) {
+			t.Errorf("row %+v: want a fidelity in [0, 1] and the worst use of a limit in (0, 1]", r)
+		}
 		digests[r.Digest] = true
 		energies[r.Energy] = true
 		frames[r.FrameTime] = true
