@@ -31,18 +31,19 @@ import (
 type sweepOptions struct {
 	model      modelFlags
 	conv       convFlags
-	hw         chipFlags // its arch only
+	archs      []string
 	cores      []int
 	routings   []string
 	multicasts []string
 	placements []string
-	timesteps  int
+	timesteps  []int
 	resize     string
 	thresh     float32
 	nms        float32
 	out        string
 	shard      string
 	quiet      bool
+	growBoard  bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
@@ -62,16 +63,18 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			"slices (i from 0); 'sweep merge --out DIR SHARD_DIR...' joins the shards' directories\n"+
 			"into the files one unsharded run writes.", stdout)
 	o.model.register(fs)
-	fs.StringVar(&o.hw.arch, "arch", "loihi", "architecture: a preset ("+strings.Join(chip.Presets(), ", ")+") or a YAML `FILE`")
-	fs.IntSliceVar(&o.cores, "cores", []int{0}, "core counts, comma-separated (0: every core of the chips the fewest cores need)")
+	fs.StringSliceVar(&o.archs, "arch", []string{"loihi"}, "architectures, comma-separated: presets ("+strings.Join(chip.Presets(), ", ")+") or YAML files")
+	o.cores = []int{0}
+	fs.Var(coreList{&o.cores, new(bool)}, "cores", "core counts, comma-separated, or ranges A..B*F (A, A·F, ... up to B) and A..B+S; k is 1024 (2k..16k*2); 0: every core of the chips the fewest cores need")
 	fs.StringSliceVar(&o.placements, "placement", []string{"traffic"}, "placements, comma-separated: traffic, order")
 	fs.StringSliceVar(&o.routings, "routing", []string{"xy"}, "routings, comma-separated: xy, yx")
 	fs.StringSliceVar(&o.multicasts, "multicast", []string{"percore"}, "multicasts, comma-separated: percore, tree")
-	fs.IntVar(&o.timesteps, "timesteps", defaultTimesteps, "ticks the spiking network runs")
+	fs.IntSliceVar(&o.timesteps, "timesteps", []int{defaultTimesteps}, "ticks the spiking network runs, comma-separated")
 	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
 	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv and the finished points into `DIR` (created if need be)")
+	fs.BoolVar(&o.growBoard, "grow-board", false, "add rows of chips when an architecture's board is too small (default: an error)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
 	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the (image, core count) points, i from 0 to n-1 (needs --out)")
 	o.conv.register(fs)
@@ -83,8 +86,13 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--resize: %v", err)
 	}
-	if o.timesteps < 1 {
-		return usagef("--timesteps %d: want a positive number of ticks", o.timesteps)
+	for _, T := range o.timesteps {
+		if T < 1 {
+			return usagef("--timesteps %d: want a positive number of ticks", T)
+		}
+	}
+	if len(o.timesteps) == 0 || len(o.archs) == 0 {
+		return usagef("--timesteps and --arch each need at least one value")
 	}
 	grid, err := o.configurations()
 	if err != nil {
@@ -97,7 +105,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if shards > 1 && o.out == "" {
 		return usagef("--shard %s: a shard keeps its points in --out DIR for sweep merge", o.shard)
 	}
-	plan := newSweepPlan(fs, fs.Args(), o.cores)
+	plan := newSweepPlan(fs, fs.Args(), o.archs, o.timesteps, o.cores)
 	if o.out != "" {
 		if err := os.MkdirAll(filepath.Join(o.out, "points"), 0o755); err != nil {
 			return err
@@ -109,19 +117,25 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	// The model is converted, and each core count partitioned, only when a point needs it.
 	var runner *sweepRunner
 	var rows []sweepRow
-	bar := newProgress(stderr, o.quiet, (len(plan.Points)+shards-1-shard)/shards*o.timesteps, "ticks")
+	total := 0
+	for g, pt := range plan.Points {
+		if g%shards == shard {
+			total += pt.Timesteps
+		}
+	}
+	bar := newProgress(stderr, o.quiet, total, "ticks")
 	defer bar.finish()
 	for g, pt := range plan.Points {
 		if g%shards != shard {
 			continue
 		}
-		tick := bar.run(o.timesteps)
+		tick := bar.run(pt.Timesteps)
 		file := filepath.Join(o.out, "points", pt.File)
 		if o.out != "" {
 			if kept, err := readSweepRows(file); err == nil {
 				rows = append(rows, kept...)
 				if tick != nil {
-					tick(o.timesteps)
+					tick(pt.Timesteps)
 				}
 				continue
 			} else if !os.IsNotExist(err) {
@@ -129,9 +143,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		if runner == nil {
-			if runner, err = newSweepRunner(fs, &o, mode); err != nil {
-				return err
-			}
+			runner = &sweepRunner{fs: fs, o: &o, mode: mode, archs: map[string]*archRunner{}}
 		}
 		got, err := runner.point(pt, grid, tick)
 		if err != nil {
@@ -175,17 +187,21 @@ type sweepPlan struct {
 	Points      []sweepPoint `json:"points"`
 }
 
-// sweepPoint is one (image, core count) of a sweep, kept in points/File.
+// sweepPoint is one (architecture, ticks, core count, image) of a sweep, kept in
+// points/File.
 type sweepPoint struct {
-	Image    string `json:"image"`
-	Embedded bool   `json:"embedded,omitempty"` // the embedded dog.jpg
-	Cores    int    `json:"cores"`
-	File     string `json:"file"`
+	Arch      string `json:"arch"`
+	Timesteps int    `json:"timesteps"`
+	Cores     int    `json:"cores"`
+	Image     string `json:"image"`
+	Embedded  bool   `json:"embedded,omitempty"` // the embedded dog.jpg
+	File      string `json:"file"`
 }
 
-// newSweepPlan lists the points, core counts outermost, and fingerprints every flag but
-// --out and --shard, with the images (none: the embedded dog.jpg).
-func newSweepPlan(fs *pflag.FlagSet, images []string, cores []int) *sweepPlan {
+// newSweepPlan lists the points, architectures outermost, then ticks, core counts and images,
+// and fingerprints every flag but --out and --shard, with the images (none: the embedded
+// dog.jpg).
+func newSweepPlan(fs *pflag.FlagSet, images, archs []string, timesteps, cores []int) *sweepPlan {
 	embedded := len(images) == 0
 	if embedded {
 		images = []string{"dog.jpg"}
@@ -201,10 +217,14 @@ func newSweepPlan(fs *pflag.FlagSet, images []string, cores []int) *sweepPlan {
 		fmt.Fprintf(h, "%s\n", im)
 	}
 	plan := &sweepPlan{Fingerprint: hex.EncodeToString(h.Sum(nil)[:8])}
-	for _, c := range cores {
-		for i, im := range images {
-			plan.Points = append(plan.Points, sweepPoint{Image: im, Embedded: embedded, Cores: c,
-				File: fmt.Sprintf("%s-%d-%d.jsonl", plan.Fingerprint, c, i)})
+	for a, arch := range archs {
+		for _, T := range timesteps {
+			for _, c := range cores {
+				for i, im := range images {
+					plan.Points = append(plan.Points, sweepPoint{Arch: arch, Timesteps: T, Cores: c, Image: im, Embedded: embedded,
+						File: fmt.Sprintf("%s-%d-%d-%d-%d.jsonl", plan.Fingerprint, a, T, c, i)})
+				}
+			}
 		}
 	}
 	return plan
@@ -219,47 +239,65 @@ func (p *sweepPlan) write(w io.Writer) error {
 	return err
 }
 
-// sweepRunner converts the model once and partitions each core count once.
+// sweepRunner converts the model once per architecture and partitions each core count once.
 type sweepRunner struct {
-	o      *sweepOptions
-	mode   preprocess.Mode
+	fs    *pflag.FlagSet
+	o     *sweepOptions
+	mode  preprocess.Mode
+	archs map[string]*archRunner
+}
+
+// archRunner is the model converted for one architecture, and its programs by core count.
+type archRunner struct {
 	m      *loadedModel
 	arch   *chip.Arch
 	cv     *mapper.Converted
 	act    *mapper.Activity
-	placed map[int]map[mapper.Placement]*chip.Program // by core count
+	placed map[int]map[mapper.Placement]*chip.Program
 }
 
-func newSweepRunner(fs *pflag.FlagSet, o *sweepOptions, mode preprocess.Mode) (*sweepRunner, error) {
-	m, arch, cv, err := convertForChip(fs, &o.model, &o.conv, &o.hw, mode)
+// forArch converts the model for architecture name (with its weight bits unless
+// --weight-bits says otherwise), once.
+func (r *sweepRunner) forArch(name string) (*archRunner, error) {
+	if a := r.archs[name]; a != nil {
+		return a, nil
+	}
+	conv := r.o.conv
+	m, arch, cv, err := convertForChip(r.fs, &r.o.model, &conv, &chipFlags{arch: name}, r.mode)
 	if err != nil {
 		return nil, err
 	}
-	return &sweepRunner{o: o, mode: mode, m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}}, nil
+	a := &archRunner{m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}}
+	r.archs[name] = a
+	return a, nil
 }
 
 // point simulates one (image, core count) on the first configuration, telling progress the
 // ticks run, and prices every configuration of grid from that run.
 func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int)) ([]sweepRow, error) {
-	o, cv := r.o, r.cv
-	placed := r.placed[pt.Cores]
+	o := r.o
+	a, err := r.forArch(pt.Arch)
+	if err != nil {
+		return nil, err
+	}
+	cv := a.cv
+	placed := a.placed[pt.Cores]
 	if placed == nil {
-		p, err := mapper.Partition(cv.Net, r.arch, r.act, mapper.PartitionOptions{Cores: pt.Cores}, router.XY, router.PerCore)
+		p, err := mapper.Partition(cv.Net, a.arch, a.act, mapper.PartitionOptions{Cores: pt.Cores, GrowBoard: o.growBoard}, router.XY, router.PerCore)
 		if err != nil {
 			return nil, fmt.Errorf("--cores %d: %w", pt.Cores, err)
 		}
 		placed = map[mapper.Placement]*chip.Program{}
 		for _, c := range grid {
 			if placed[c.placement] == nil {
-				if placed[c.placement], err = place(p, r.act, c.placement); err != nil {
+				if placed[c.placement], err = place(p, a.act, c.placement); err != nil {
 					return nil, err
 				}
 			}
 		}
-		r.placed[pt.Cores] = placed
+		a.placed[pt.Cores] = placed
 	}
 	var im preprocess.Image
-	var err error
 	if pt.Embedded {
 		im, err = preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 	} else {
@@ -272,7 +310,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	// once, keeping the run's trace.
 	first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
 	var run *chip.Result
-	cfg := fidelity.DefaultConfig([]int{o.timesteps})
+	cfg := fidelity.DefaultConfig([]int{pt.Timesteps})
 	cfg.Mode, cfg.Workers = r.mode, 1
 	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error) {
 		probe.Trace, probe.Progress = true, progress
@@ -291,11 +329,11 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if m := points[0].MAP; !math.IsNaN(m) {
 		fid = &m
 	}
-	outs, err := cv.Decode(run.Snapshots, o.timesteps)
+	outs, err := cv.Decode(run.Snapshots, pt.Timesteps)
 	if err != nil {
 		return nil, err
 	}
-	dets := detections(r.m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, r.mode, o.thresh, o.nms), im)
+	dets := detections(a.m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, r.mode, o.thresh, o.nms), im)
 	digest, err := detectionsDigest(dets)
 	if err != nil {
 		return nil, err
@@ -307,7 +345,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 		if err != nil {
 			return nil, err
 		}
-		row := newSweepRow(pt.Image, c, o.timesteps, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
+		row := newSweepRow(pt, c, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
 		row.Fidelity = fid
 		limit, share := q.WorstUse()
 		row.WorstLimit, row.WorstUse = limit.String(), share
@@ -467,6 +505,7 @@ func detectionsDigest(dets []jsonDetection) (string, error) {
 // seconds.
 type sweepRow struct {
 	Image       string             `json:"image"`
+	Arch        string             `json:"arch"`
 	Cores       int                `json:"cores"`
 	Chips       int                `json:"chips"`
 	Placement   string             `json:"placement"`
@@ -491,9 +530,9 @@ type sweepRow struct {
 	energies    chip.Energies
 }
 
-func newSweepRow(image string, c sweepConfig, timesteps, ndet int, digest string, r *chip.Report) sweepRow {
-	row := sweepRow{Image: image, Cores: r.Cores, Chips: r.Chips, Placement: c.placement.String(), Routing: c.routing.String(),
-		Multicast: c.multicast.String(), Timesteps: timesteps, Detections: ndet, Digest: digest, Spikes: r.Spikes, Synops: r.Synops,
+func newSweepRow(pt sweepPoint, c sweepConfig, ndet int, digest string, r *chip.Report) sweepRow {
+	row := sweepRow{Image: pt.Image, Arch: r.Arch, Cores: r.Cores, Chips: r.Chips, Placement: c.placement.String(), Routing: c.routing.String(),
+		Multicast: c.multicast.String(), Timesteps: pt.Timesteps, Detections: ndet, Digest: digest, Spikes: r.Spikes, Synops: r.Synops,
 		Packets: r.Packets, Hops: r.Hops, Crossings: r.Crossings, Energy: r.Energy, ByCategory: r.ByCategory,
 		TickTime: r.TickTime, FrameTime: r.FrameTime}
 	if len(r.BusiestLinks) > 0 {
@@ -503,7 +542,7 @@ func newSweepRow(image string, c sweepConfig, timesteps, ndet int, digest string
 }
 
 // sweepColumns are the CSV's columns; energy by category follows in category order.
-var sweepColumns = []string{"image", "cores", "chips", "placement", "routing", "multicast", "timesteps", "detections",
+var sweepColumns = []string{"image", "arch", "cores", "chips", "placement", "routing", "multicast", "timesteps", "detections",
 	"detections_digest", "fidelity_map", "spikes", "synops", "packets", "hops", "chip_crossings", "busiest_link_packets",
 	"worst_limit", "worst_limit_use", "energy_total_j", "latency_tick_s", "latency_frame_s"}
 
@@ -525,7 +564,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		if r.Fidelity != nil {
 			fid = formatFloat(*r.Fidelity)
 		}
-		rec := []string{r.Image, strconv.Itoa(r.Cores), strconv.Itoa(r.Chips), r.Placement, r.Routing, r.Multicast,
+		rec := []string{r.Image, r.Arch, strconv.Itoa(r.Cores), strconv.Itoa(r.Chips), r.Placement, r.Routing, r.Multicast,
 			strconv.Itoa(r.Timesteps), strconv.Itoa(r.Detections), r.Digest, fid, strconv.FormatInt(r.Spikes, 10),
 			strconv.FormatInt(r.Synops, 10), strconv.FormatInt(r.Packets, 10), strconv.FormatInt(r.Hops, 10),
 			strconv.FormatInt(r.Crossings, 10), strconv.FormatInt(r.BusiestLink, 10), r.WorstLimit, formatFloat(r.WorstUse),
@@ -554,9 +593,9 @@ func writeSweepJSONL(w io.Writer, rows []sweepRow) error {
 // printSweep prints the rows as a table for people.
 func printSweep(w io.Writer, rows []sweepRow) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "image\tcores\tchips\tplacement\trouting\tmulticast\tobjects\tdigest\tpackets\thops\tcrossings\tJ/frame\ts/frame\t")
+	fmt.Fprintln(tw, "image\tarch\tticks\tcores\tchips\tplacement\trouting\tmulticast\tobjects\tdigest\tpackets\thops\tcrossings\tJ/frame\ts/frame\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%.4g\t%.4g\t\n", r.Image, r.Cores, r.Chips, r.Placement,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%.4g\t%.4g\t\n", r.Image, r.Arch, r.Timesteps, r.Cores, r.Chips, r.Placement,
 			r.Routing, r.Multicast, r.Detections, r.Digest, r.Packets, r.Hops, r.Crossings, r.Energy, r.FrameTime)
 	}
 	return tw.Flush()
@@ -565,12 +604,12 @@ func printSweep(w io.Writer, rows []sweepRow) error {
 // writeSweepSummary writes the means over images per configuration (see summarize).
 func writeSweepSummary(w io.Writer, means []sweepMean) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "packets", "hops",
+	if err := cw.Write([]string{"arch", "timesteps", "cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "packets", "hops",
 		"chip_crossings", "energy_total_j", "latency_tick_s", "latency_frame_s"}); err != nil {
 		return err
 	}
 	for _, m := range means {
-		if err := cw.Write([]string{strconv.Itoa(m.cores), strconv.Itoa(m.chips), m.placement, m.routing, m.multicast, strconv.Itoa(m.images),
+		if err := cw.Write([]string{m.arch, strconv.Itoa(m.timesteps), strconv.Itoa(m.cores), strconv.Itoa(m.chips), m.placement, m.routing, m.multicast, strconv.Itoa(m.images),
 			formatFloat(m.spikes), formatFloat(m.synops), formatFloat(m.packets), formatFloat(m.hops),
 			formatFloat(m.crossings), formatFloat(m.energy), formatFloat(m.tick), formatFloat(m.frame)}); err != nil {
 			return err
@@ -578,4 +617,88 @@ func writeSweepSummary(w io.Writer, means []sweepMean) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// coreList is --cores: comma-separated core counts and ranges, A..B*F for A, A·F, A·F², ...
+// up to B, and A..B+S for A, A+S, ... up to B; a count may end in k (1024). The flag's first
+// use replaces the default; later ones add.
+type coreList struct {
+	v   *[]int
+	set *bool // the flag was given: its first use replaced the default
+}
+
+// coreListMost is the most core counts one --cores may give.
+const coreListMost = 1000
+
+func (c coreList) String() string {
+	var s []string
+	for _, n := range *c.v {
+		s = append(s, strconv.Itoa(n))
+	}
+	return strings.Join(s, ",")
+}
+
+func (c coreList) Type() string { return "cores" }
+
+func (c coreList) Set(value string) error {
+	var out []int
+	for _, item := range strings.Split(value, ",") {
+		item = strings.TrimSpace(item)
+		lo, rest, isRange := strings.Cut(item, "..")
+		a, err := parseCount(lo)
+		if err != nil {
+			return err
+		}
+		if !isRange {
+			out = append(out, a)
+			continue
+		}
+		hiText, stepText, geometric := strings.Cut(rest, "*")
+		if !geometric {
+			var ok bool
+			if hiText, stepText, ok = strings.Cut(rest, "+"); !ok {
+				return fmt.Errorf("%q: a range is A..B*F or A..B+S", item)
+			}
+		}
+		b, err := parseCount(hiText)
+		if err != nil {
+			return err
+		}
+		step, err := strconv.Atoi(stepText)
+		switch {
+		case err != nil || step < 1 || geometric && step < 2:
+			return fmt.Errorf("%q: want a factor >= 2 after * or a step >= 1 after +", item)
+		case a < 1 || a > b:
+			return fmt.Errorf("%q: want 1 <= A <= B", item)
+		}
+		for n := a; n <= b; {
+			out = append(out, n)
+			if len(out) > coreListMost {
+				return fmt.Errorf("%q: more than %d core counts", value, coreListMost)
+			}
+			if geometric {
+				n *= step
+			} else {
+				n += step
+			}
+		}
+	}
+	if !*c.set {
+		*c.v, *c.set = nil, true
+	}
+	*c.v = append(*c.v, out...)
+	return nil
+}
+
+// parseCount reads a non-negative count, with an optional k suffix for 1024.
+func parseCount(s string) (int, error) {
+	mult := 1
+	if t, ok := strings.CutSuffix(s, "k"); ok {
+		s, mult = t, 1024
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 1<<30/mult {
+		return 0, fmt.Errorf("%q: want a count of cores, such as 8192 or 8k", s)
+	}
+	return n * mult, nil
 }

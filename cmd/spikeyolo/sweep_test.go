@@ -8,9 +8,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestSweepEqualsDetect: a sweep of 2 core counts, 2 placements, 2 routings and 2 multicasts
@@ -167,8 +170,8 @@ func TestSweepResumeAndShards(t *testing.T) {
 	// The charts: PNGs that decode, SVGs whose text holds the axes' labels with units and
 	// the legends.
 	for chart, texts := range map[string][]string{
-		"energy_vs_cores":  {"cores", "energy per frame (J)", "traffic xy percore", "traffic yx percore"},
-		"latency_vs_cores": {"cores", "latency per frame (s)", "traffic xy percore"},
+		"energy_vs_cores":  {"cores", "energy per frame (J)", "loihi T=8 traffic xy percore", "loihi T=8 traffic yx percore"},
+		"latency_vs_cores": {"cores", "latency per frame (s)", "loihi T=8 traffic xy percore"},
 		"energy_breakdown": {"energy per frame (J)", "synapse", "static", "hops_east_west"},
 		"pareto":           {"latency per frame (s)", "energy per frame (J)", "Pareto front"},
 	} {
@@ -217,5 +220,81 @@ func TestSweepResumeAndShards(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "sweep", "merge", "--out", filepath.Join(base, "m2"), s0); code != 1 || !strings.Contains(errOut, "run its shard") {
 		t.Errorf("merge of one shard of two: exit %d, %q; want 1 naming the missing point", code, errOut)
+	}
+}
+
+// TestCoreList: --cores takes counts, k for 1024, geometric and arithmetic ranges; its first
+// use replaces the default, later ones add; bad ranges are errors.
+func TestCoreList(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []int
+	}{
+		{nil, []int{0}},
+		{[]string{"--cores", "2k..16k*2"}, []int{2048, 4096, 8192, 16384}},
+		{[]string{"--cores", "0,1000..1300+100", "--cores", "5k"}, []int{0, 1000, 1100, 1200, 1300, 5120}},
+		{[]string{"--cores", "3..20*3"}, []int{3, 9}},
+	} {
+		cores := []int{0}
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		fs.Var(coreList{&cores, new(bool)}, "cores", "")
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if !slices.Equal(cores, c.want) {
+			t.Errorf("%v: %v, want %v", c.args, cores, c.want)
+		}
+	}
+	for _, bad := range []string{"2k..16k*1", "8..4*2", "1..9", "1..9+0", "x", "-3", "1..100000000+1"} {
+		var cores []int
+		if err := (coreList{&cores, new(bool)}).Set(bad); err == nil {
+			t.Errorf("--cores %s: accepted as %v", bad, cores)
+		}
+	}
+}
+
+// TestSweepArchsAndTicks: architectures and tick counts are swept too, each (architecture,
+// ticks) simulated on its own; a row equals detect --json with its architecture and ticks.
+func TestSweepArchsAndTicks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts the embedded model for two architectures")
+	}
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "sweep", "--arch", "loihi,loihi-sanafe", "--timesteps", "4,8", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sweep.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []sweepRow
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r sweepRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Arch+"/"+strconv.Itoa(r.Timesteps))
+	}
+	if want := []string{"loihi/4", "loihi/8", "loihi-sanafe/4", "loihi-sanafe/8"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	if rows[1].Energy == rows[3].Energy || rows[0].Spikes == rows[1].Spikes {
+		t.Errorf("the architectures or the ticks change nothing: %+v", rows)
+	}
+	code, out, errOut := runCLI(t, "detect", "--json", "--arch", "loihi-sanafe", "--timesteps", "8")
+	if code != 0 {
+		t.Fatalf("detect: exit %d: %s", code, errOut)
+	}
+	var d jsonImage
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[3]; d.Energy.Total != r.Energy || d.Latency.Frame != r.FrameTime || d.Spikes != r.Spikes || d.Packets != r.Packets {
+		t.Errorf("loihi-sanafe at 8 ticks: detect %v J, %v s, %d spikes, %d packets; sweep %+v", d.Energy.Total, d.Latency.Frame, d.Spikes, d.Packets, r)
 	}
 }

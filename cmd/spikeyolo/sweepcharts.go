@@ -53,15 +53,20 @@ func writeSweepCharts(dir string, sum []sweepMean) error {
 
 // sweepMean is one configuration's means over the images of a sweep.
 type sweepMean struct {
-	cores, chips, images                     int
-	placement, routing, multicast            string
+	cores, chips, images, timesteps          int
+	arch, placement, routing, multicast      string
 	spikes, synops, packets, hops, crossings float64
 	energy, tick, frame                      float64
 	energies                                 [chip.NumCategories]float64
 }
 
 func (m sweepMean) label() string {
-	return fmt.Sprintf("%d %s %s %s", m.cores, m.placement, m.routing, m.multicast)
+	return fmt.Sprintf("%s T=%d %d %s %s %s", m.arch, m.timesteps, m.cores, m.placement, m.routing, m.multicast)
+}
+
+// line is the configuration but its core count.
+func (m sweepMean) line() string {
+	return fmt.Sprintf("%s T=%d %s %s %s", m.arch, m.timesteps, m.placement, m.routing, m.multicast)
 }
 
 // summarize averages the rows over images per configuration, in the rows' order.
@@ -69,7 +74,7 @@ func summarize(rows []sweepRow) []sweepMean {
 	var out []sweepMean
 	at := map[string]int{}
 	for _, r := range rows {
-		m := sweepMean{cores: r.Cores, chips: r.Chips, placement: r.Placement, routing: r.Routing, multicast: r.Multicast}
+		m := sweepMean{cores: r.Cores, chips: r.Chips, timesteps: r.Timesteps, arch: r.Arch, placement: r.Placement, routing: r.Routing, multicast: r.Multicast}
 		i, ok := at[m.label()]
 		if !ok {
 			i = len(out)
@@ -113,7 +118,7 @@ func byCores(means []sweepMean, title, ylabel string, y func(sweepMean) float64)
 	var keys []string
 	lines := map[string]plotter.XYs{}
 	for _, m := range means {
-		k := fmt.Sprintf("%s %s %s", m.placement, m.routing, m.multicast)
+		k := m.line()
 		if _, ok := lines[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -139,7 +144,7 @@ func energyBreakdown(means []sweepMean) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Energy per frame by category"
 	p.Y.Label.Text = "energy per frame (J)"
-	p.X.Label.Text = "configuration (cores placement routing multicast)"
+	p.X.Label.Text = "configuration (architecture, ticks, cores, placement, routing, multicast)"
 	p.Legend.Top = true
 	var names []string
 	for _, m := range means {
