@@ -3,6 +3,7 @@ package chip
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"spikeyolo/core"
 	"spikeyolo/router"
@@ -42,6 +43,7 @@ type Program struct {
 	fanout    [][]fanout
 	kernels   [][]*core.Kernel // per layer, per input
 	routes    *routes          // the fan-out by class, shared by placed copies
+	usage     *usageOnce       // Usage, computed once, shared by placed and routed copies
 	sweep     core.Sweep       // when cores sweep their boxes (core.DefaultSweep; tests vary it)
 }
 
@@ -114,6 +116,7 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 		}
 	}
 	p.routes = p.buildRoutes()
+	p.usage = new(usageOnce)
 	return p, nil
 }
 
@@ -228,8 +231,19 @@ type Usage struct {
 	OutputAxons  int // output-axon slots: AxonSlots per (source unit of its own, destination core)
 }
 
-// Usage computes every core's use of its resources.
+// usageOnce keeps a program's Usage: it depends on the partition only.
+type usageOnce struct {
+	once sync.Once
+	u    []Usage
+}
+
+// Usage returns every core's use of its resources (computed once; not to be modified).
 func (p *Program) Usage() []Usage {
+	p.usage.once.Do(func() { p.usage.u = p.computeUsage() })
+	return p.usage.u
+}
+
+func (p *Program) computeUsage() []Usage {
 	u := make([]Usage, len(p.Cores))
 	lim := &p.Arch.Limits
 	synapses := p.storedSynapses()

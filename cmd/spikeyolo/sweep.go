@@ -11,8 +11,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
@@ -338,18 +340,37 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	var rows []sweepRow
-	for _, c := range grid {
-		q := placed[c.placement].Routed(c.routing, c.multicast)
-		res, err := q.Reprice(run)
+	// Price the configurations in parallel; each row goes to its configuration's place.
+	rows := make([]sweepRow, len(grid))
+	errs := make([]error, len(grid))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(grid)) {
+		wg.Go(func() {
+			for i := range next {
+				c := grid[i]
+				q := placed[c.placement].Routed(c.routing, c.multicast)
+				res, err := q.Reprice(run)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				rows[i] = newSweepRow(pt, c, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
+				rows[i].Fidelity = fid
+				limit, share := q.WorstUse()
+				rows[i].WorstLimit, rows[i].WorstUse = limit.String(), share
+			}
+		})
+	}
+	for i := range grid {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		row := newSweepRow(pt, c, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
-		row.Fidelity = fid
-		limit, share := q.WorstUse()
-		row.WorstLimit, row.WorstUse = limit.String(), share
-		rows = append(rows, row)
 	}
 	return rows, nil
 }
