@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -122,11 +121,4 @@ func annotatedName(path string, taken map[string]bool) string {
 	return name
 }
 
-func (s *runSummary) write(w io.Writer) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
+func (s *runSummary) write(w io.Writer) error { return writeJSON(w, s) }

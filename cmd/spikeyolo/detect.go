@@ -55,15 +55,9 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mode, err := preprocess.ParseMode(o.resize)
+	mode, err := checkDetection(o.resize, o.thresh, o.nms)
 	if err != nil {
-		return usagef("--resize: %v", err)
-	}
-	if !(o.thresh >= 0 && o.thresh < 1) {
-		return usagef("--thresh %v: want a probability in [0, 1)", o.thresh)
-	}
-	if !(o.nms > 0 && o.nms <= 1) {
-		return usagef("--nms %v: want an IoU in (0, 1]", o.nms)
+		return err
 	}
 	if o.timesteps < 1 {
 		return usagef("--timesteps %d: want a positive number of ticks", o.timesteps)
@@ -167,6 +161,32 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return failed
+}
+
+// checkDetection checks the flags that turn a network's outputs into objects: --resize (its
+// mode is returned), --thresh and --nms.
+func checkDetection(resize string, thresh, nms float32) (preprocess.Mode, error) {
+	mode, err := preprocess.ParseMode(resize)
+	if err != nil {
+		return mode, usagef("--resize: %v", err)
+	}
+	if !(thresh >= 0 && thresh < 1) {
+		return mode, usagef("--thresh %v: want a probability in [0, 1)", thresh)
+	}
+	if !(nms > 0 && nms <= 1) {
+		return mode, usagef("--nms %v: want an IoU in (0, 1]", nms)
+	}
+	return mode, nil
+}
+
+// writeJSON writes v as indented JSON and a newline.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
 
 // defaultTimesteps is how long detect runs the spiking network unless told.

@@ -84,9 +84,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mode, err := preprocess.ParseMode(o.resize)
+	mode, err := checkDetection(o.resize, o.thresh, o.nms)
 	if err != nil {
-		return usagef("--resize: %v", err)
+		return err
 	}
 	for _, T := range o.timesteps {
 		if T < 1 {
@@ -232,14 +232,7 @@ func newSweepPlan(fs *pflag.FlagSet, images, archs []string, timesteps, cores []
 	return plan
 }
 
-func (p *sweepPlan) write(w io.Writer) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
+func (p *sweepPlan) write(w io.Writer) error { return writeJSON(w, p) }
 
 // sweepRunner converts the model once per architecture and partitions each core count once.
 type sweepRunner struct {

@@ -120,7 +120,7 @@ func TestSweepEqualsDetect(t *testing.T) {
 
 // TestSweepBadLists: a value outside a list's choices is a usage error naming the flag.
 func TestSweepBadLists(t *testing.T) {
-	for _, c := range []struct{ flag, value string }{{"--routing", "xy,zz"}, {"--multicast", "star"}, {"--placement", "random"}, {"--cores", "-5"}} {
+	for _, c := range []struct{ flag, value string }{{"--routing", "xy,zz"}, {"--multicast", "star"}, {"--placement", "random"}, {"--cores", "-5"}, {"--thresh", "2"}, {"--cores", "4..2*2"}} {
 		code, _, errOut := runCLI(t, "sweep", c.flag, c.value)
 		if code != 2 || !strings.Contains(errOut, c.flag) {
 			t.Errorf("sweep %s %s: exit %d, %q; want 2 naming the flag", c.flag, c.value, code, errOut)

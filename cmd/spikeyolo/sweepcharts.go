@@ -108,13 +108,17 @@ func summarize(rows []sweepRow) []sweepMean {
 	return out
 }
 
+// newPlot is a chart with a title, labelled axes (with their units) and its legend at the top.
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
+	p.Legend.Top = true
+	return p
+}
+
 // byCores plots y against the core count, one line per placement, routing and multicast.
 func byCores(means []sweepMean, title, ylabel string, y func(sweepMean) float64) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "cores"
-	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
+	p := newPlot(title, "cores", ylabel)
 	var keys []string
 	lines := map[string]plotter.XYs{}
 	for _, m := range means {
@@ -141,11 +145,7 @@ func byCores(means []sweepMean, title, ylabel string, y func(sweepMean) float64)
 
 // energyBreakdown stacks each configuration's energy by category.
 func energyBreakdown(means []sweepMean) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "Energy per frame by category"
-	p.Y.Label.Text = "energy per frame (J)"
-	p.X.Label.Text = "configuration (architecture, ticks, cores, placement, routing, multicast)"
-	p.Legend.Top = true
+	p := newPlot("Energy per frame by category", "configuration (architecture, ticks, cores, placement, routing, multicast)", "energy per frame (J)")
 	var names []string
 	for _, m := range means {
 		names = append(names, m.label())
@@ -178,11 +178,7 @@ func energyBreakdown(means []sweepMean) (*plot.Plot, error) {
 // pareto plots energy against latency per configuration, with the configurations no other
 // beats on both joined and labelled.
 func pareto(means []sweepMean) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "Energy against latency per frame"
-	p.X.Label.Text = "latency per frame (s)"
-	p.Y.Label.Text = "energy per frame (J)"
-	p.Legend.Top = true
+	p := newPlot("Energy against latency per frame", "latency per frame (s)", "energy per frame (J)")
 	all := make(plotter.XYs, len(means))
 	for i, m := range means {
 		all[i] = plotter.XY{X: m.frame, Y: m.energy}
