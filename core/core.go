@@ -272,6 +272,14 @@ func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 			continue
 		}
 		var ops int64
+		if kn.pointwise && lo == b.C0 && hi == b.C1 {
+			var p int
+			if p, ops = kn.addPointwise(sc, pos, n, c.v, b); p >= 0 {
+				c.Synops += abs(n) * ops
+				c.markPosition(int32(p), now)
+			}
+			continue
+		}
 		if hi-lo == 1 {
 			ops, c.cands = kn.deliverChannel(sc, lo, kn.Taps.At(pos), n, c.v, *b, c.stamp, now, !c.dense, c.cands)
 			c.Synops += abs(n) * ops
@@ -281,12 +289,7 @@ func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 		c.Synops += abs(n) * ops
 		if lo == b.C0 && hi == b.C1 {
 			for _, p := range c.hits {
-				if c.posMark[p] != now {
-					c.posMark[p] = now
-					if !c.dense {
-						c.posList = append(c.posList, p)
-					}
-				}
+				c.markPosition(p, now)
 			}
 			continue
 		}
@@ -294,6 +297,16 @@ func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 			for f := int32(lo - b.C0); f < int32(hi-b.C0); f++ {
 				c.candidate(p*nc + f)
 			}
+		}
+	}
+}
+
+// markPosition marks position p of the box touched in all its channels in tick now.
+func (c *Core) markPosition(p, now int32) {
+	if c.posMark[p] != now {
+		c.posMark[p] = now
+		if !c.dense {
+			c.posList = append(c.posList, p)
 		}
 	}
 }

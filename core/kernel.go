@@ -17,8 +17,11 @@ type Kernel struct {
 	wt            []int32
 	inPer, outPer int
 	k2            int
-	hw            divisor  // positions of a source channel: Syn.Src.H·Syn.Src.W
-	sources       []source // per source channel read, from Syn.SrcC0
+	hw            divisor // positions of a source channel: Syn.Src.H·Syn.Src.W
+	// pointwise: a 1x1 window moved by 1 over a map of the target's size, so that every
+	// source position has exactly one tap, at the same position.
+	pointwise bool
+	sources   []source // per source channel read, from Syn.SrcC0
 }
 
 // source is what delivery needs of one source channel of a kernel: its target channels
@@ -29,6 +32,7 @@ type source struct{ f0, f1, row int }
 func NewKernel(s *Synapses) *Kernel {
 	k := &Kernel{Syn: s, Taps: NewTapTable(s), inPer: s.NumC / s.Groups, outPer: s.DstC / s.Groups, k2: s.Size * s.Size,
 		hw: newDivisor(s.Src.H * s.Src.W)}
+	k.pointwise = s.Size == 1 && s.Stride == 1 && s.Offset == 0 && s.Upsample == 1 && s.Src.H == s.Dst.H && s.Src.W == s.Dst.W
 	if s.IsPool() {
 		return k
 	}
@@ -77,21 +81,7 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 		w := k.wt[start : start+hi-lo]
 		hits = append(hits, int32(y*bw+x))
 		base := (y*bw+x)*nc + lo - b.C0
-		dst := v[base : base+len(w)]
-		switch n {
-		case 1:
-			for j, x := range w {
-				dst[j] += int64(x)
-			}
-		case -1:
-			for j, x := range w {
-				dst[j] -= int64(x)
-			}
-		default:
-			for j, x := range w {
-				dst[j] += n * int64(x)
-			}
-		}
+		addScaled(v[base:base+len(w)], w, n)
 		ops += int64(len(w))
 	}
 	return ops, hits
@@ -143,4 +133,40 @@ func (q divisor) divmod(n int) (int, int) {
 	}
 	hi, _ := bits.Mul64(q.m, uint64(n))
 	return int(hi), n - int(hi)*int(q.d)
+}
+
+// addScaled adds n times the weights w to dst (of w's length).
+func addScaled(dst []int64, w []int32, n int64) {
+	dst = dst[:len(w)]
+	switch n {
+	case 1:
+		for j, x := range w {
+			dst[j] += int64(x)
+		}
+	case -1:
+		for j, x := range w {
+			dst[j] -= int64(x)
+		}
+	default:
+		for j, x := range w {
+			dst[j] += n * int64(x)
+		}
+	}
+}
+
+// addPointwise is deliver for a pointwise kernel (see Kernel.pointwise) into every channel of
+// box b: the spike at source position pos reaches the one target position pos. It adds n
+// times the weights of source channel src there and returns the position within the box (y·width
+// + x) and the synaptic operations, or -1 if the position is not in the box.
+func (k *Kernel) addPointwise(src source, pos int, n int64, v []int64, b *Box) (int, int64) {
+	t := k.Taps.At(pos)[0]
+	y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+	bh, bw := b.Y1-b.Y0, b.X1-b.X0
+	if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+		return -1, 0
+	}
+	p, nc := y*bw+x, b.C1-b.C0
+	start := src.row*k.outPer + b.C0 - src.f0
+	addScaled(v[p*nc:], k.wt[start:start+nc], n)
+	return p, int64(nc)
 }
