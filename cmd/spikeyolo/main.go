@@ -31,7 +31,7 @@ var commands = []command{
 	{"detect", "[flags] [IMAGE...]", "detect objects in images (JPEG or PNG); with no image, darknet's dog.jpg", runDetect},
 	{"convert", "[flags]", "convert a model into a spiking network and list its layers and factors", runConvert},
 	{"map", "[flags]", "map a converted model onto a chip's cores; print the mapping, save it for --mapping", runMap},
-	{"sweep", "[flags] [IMAGE...]", "run the detector on every combination of core counts, placements, routings and multicasts; one row each", runSweep},
+	{"sweep", "[flags] [IMAGE...]", "run the detector on every combination of architectures, ticks, core counts, placements, routings and multicasts", runSweep},
 	{"eval", "[flags] IMAGE...", "measure the spiking network's fidelity to the float one at several tick counts", runEval},
 	{"inspect", "[flags]", "list a model's layers with output shapes, parameters and MACs", runInspect},
 }

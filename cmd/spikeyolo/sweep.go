@@ -54,20 +54,20 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	var o sweepOptions
 	fs := newFlags("sweep", "[flags] [IMAGE...]\n       spikeyolo sweep merge --out DIR SHARD_DIR...",
-		"Runs the spiking detector on every combination of the listed core counts, placements,\n"+
-			"routings and multicasts, and prints one row per (configuration, image): detections,\n"+
-			"energy and latency. The network is simulated once per image and core count; every\n"+
-			"placement, routing and multicast is priced from that run (the spikes do not depend on\n"+
-			"them), and each row equals what detect reports for its configuration. With no image\n"+
-			"it reads darknet's dog.jpg, embedded.\n\n"+
-			"With --out, each (image, core count) is kept in DIR/points as it completes, and a rerun\n"+
+		"Runs the spiking detector on every combination of the listed architectures, tick counts,\n"+
+			"core counts, placements, routings and multicasts, and prints one row per (configuration,\n"+
+			"image): detections, fidelity, traffic, energy and latency. The network is simulated once\n"+
+			"per (architecture, ticks, core count, image); every placement, routing and multicast is\n"+
+			"priced from that run (the spikes do not depend on them), and each row equals what detect\n"+
+			"reports for its configuration. With no image it reads darknet's dog.jpg, embedded.\n\n"+
+			"With --out, each of those points is kept in DIR/points as it completes, and a rerun\n"+
 			"with the same flags computes only the missing ones. --shard i/n runs the i-th of n\n"+
 			"slices (i from 0); 'sweep merge --out DIR SHARD_DIR...' joins the shards' directories\n"+
 			"into the files one unsharded run writes.", stdout)
 	o.model.register(fs)
 	fs.StringSliceVar(&o.archs, "arch", []string{"loihi"}, "architectures, comma-separated: presets ("+strings.Join(chip.Presets(), ", ")+") or YAML files")
 	o.cores = []int{0}
-	fs.Var(coreList{&o.cores, new(bool)}, "cores", "core counts, comma-separated, or ranges A..B*F (A, A·F, ... up to B) and A..B+S; k is 1024 (2k..16k*2); 0: every core of the chips the fewest cores need")
+	fs.Var(coreList{&o.cores, new(bool)}, "cores", "core counts, comma-separated, or ranges A..B*F (A, A·F, ... up to B) and A..B+S; k is 1024 (2k..16k*2); 0: every core of the chips the fewest cores need (default 0)")
 	fs.StringSliceVar(&o.placements, "placement", []string{"traffic"}, "placements, comma-separated: traffic, order")
 	fs.StringSliceVar(&o.routings, "routing", []string{"xy"}, "routings, comma-separated: xy, yx")
 	fs.StringSliceVar(&o.multicasts, "multicast", []string{"percore"}, "multicasts, comma-separated: percore, tree")
@@ -75,10 +75,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
 	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
 	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
-	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv and the finished points into `DIR` (created if need be)")
+	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv, the charts (PNG and SVG) and the finished points into `DIR` (created if need be)")
 	fs.BoolVar(&o.growBoard, "grow-board", false, "add rows of chips when an architecture's board is too small (default: an error)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
-	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the (image, core count) points, i from 0 to n-1 (needs --out)")
+	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the points, i from 0 to n-1 (needs --out)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
