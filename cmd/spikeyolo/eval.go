@@ -73,12 +73,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		// Images run in parallel already: each run steps its cores on one goroutine.
-		cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error) {
+		cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) (fidelity.Run, error) {
 			res, err := prog.Run(stim, probe, 1)
 			if err != nil {
-				return nil, err
+				return fidelity.Run{}, err
 			}
-			return res.Snapshots, nil
+			return fidelity.Run{Snapshots: res.Snapshots, Energy: prog.Report(res, floatMACs(cv.Float), cv.AnalogMACs()).Energy}, nil
 		}
 	default:
 		return usagef("--engine %q: want chip or reference", engine)
@@ -123,6 +123,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			if layers {
 				obj["layer_rel_l2"] = p.Layers // indexed by chip layer, as spikeyolo convert lists them
 			}
+			if engine == "chip" && p.Ticks == points[len(points)-1].Ticks {
+				obj["energy_per_frame_j"], obj["float_network_j"] = p.Energy, float64(macs)*chip.FloatMACEnergy
+			}
 			if l := p.Labels; l != nil {
 				obj["labelled_images"], obj["labelled_objects"] = l.Images, l.Objects
 				obj["float_map50"], obj["spiking_map50"], obj["float_coco_map"], obj["spiking_coco_map"] = l.Float, l.Spiking, l.FloatCOCO, l.SpikingCOCO
@@ -139,6 +142,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, " | %*s %10.4f %10.4f %10.4f %10.4f", len(fmt.Sprintf("against the labels of %d images (%d objects):", l.Images, l.Objects)), "", l.Float, l.Spiking, l.FloatCOCO, l.SpikingCOCO)
 		}
 		fmt.Fprintln(stdout)
+	}
+	if last := points[len(points)-1]; engine == "chip" && !jsonOut {
+		fmt.Fprintf(stdout, "energy per frame on %s at %d ticks: %.4g J (the float network on 45 nm: %.4g J)\n", arch.Name, last.Ticks, last.Energy, float64(macs)*chip.FloatMACEnergy)
 	}
 	if layers && !jsonOut {
 		printLayerErrors(stdout, cv, points)

@@ -13,8 +13,8 @@ import (
 
 // TestEvalLabels: with the float network's own detections as an image's YOLO labels, eval
 // gives the float network an mAP@0.5 of 1 (and a COCO mAP near 1: the labels are rounded to
-// a tenth of a pixel) and the spiking one its fidelity, side by side; a label line that does
-// not parse is named with its file and line.
+// a tenth of a pixel) and the spiking one its fidelity, side by side, with the chip's energy
+// per frame (detect's); a label line that does not parse is named with its file and line.
 func TestEvalLabels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded model three times")
@@ -43,7 +43,7 @@ func TestEvalLabels(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "dog.txt"), []byte(labels.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut = runCLI(t, "eval", "--timesteps", "8,16", "--json", dir)
+	code, out, errOut = runCLI(t, "eval", "--timesteps", "8,16", "--json", "--engine", "chip", dir)
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errOut)
 	}
@@ -60,6 +60,8 @@ func TestEvalLabels(t *testing.T) {
 			FloatCOCO   float64 `json:"float_coco_map"`
 			SpikingCOCO float64 `json:"spiking_coco_map"`
 			Fidelity    float64 `json:"fidelity_map"`
+			Ticks       int     `json:"timesteps"`
+			Energy      float64 `json:"energy_per_frame_j"`
 		}
 		if err := json.Unmarshal([]byte(line), &p); err != nil {
 			t.Fatal(err)
@@ -68,6 +70,17 @@ func TestEvalLabels(t *testing.T) {
 		// network's mAP@0.5 against them is its fidelity.
 		if p.Images != 1 || p.Objects != len(d.Detections) || p.Float != 1 || p.FloatCOCO < 0.99 || p.Spiking != p.Fidelity || p.SpikingCOCO > p.Spiking {
 			t.Errorf("eval against the labels: %s", line)
+		}
+		// The chip prices the run, as long as the last checkpoint: its energy equals detect's.
+		if (p.Ticks == 16) != (p.Energy > 0) {
+			t.Errorf("energy per frame %v at %d ticks: want it at the last checkpoint only", p.Energy, p.Ticks)
+		}
+		if p.Ticks == 16 {
+			code, out, errOut := runCLI(t, "detect", "--json", "--timesteps", "16", dog)
+			var d jsonImage
+			if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Energy.Total != p.Energy {
+				t.Errorf("eval's energy per frame %v, detect's at 16 ticks %+v (exit %d, %s)", p.Energy, d.Energy, code, errOut)
+			}
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "dog.txt"), []byte(labels.String()+"16 0.5 0.5 0.2\n"), 0o644); err != nil {

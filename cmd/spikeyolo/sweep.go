@@ -307,14 +307,14 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	var run *chip.Result
 	cfg := fidelity.DefaultConfig([]int{pt.Timesteps})
 	cfg.Mode, cfg.Workers = r.mode, 1
-	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error) {
+	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) (fidelity.Run, error) {
 		probe.Trace, probe.Progress = true, progress
 		res, err := first.Run(stim, probe, 0)
 		if err != nil {
-			return nil, err
+			return fidelity.Run{}, err
 		}
 		run = res
-		return res.Snapshots, nil
+		return fidelity.Run{Snapshots: res.Snapshots}, nil // the sweep prices each configuration itself
 	}
 	points, err := fidelity.Measure(cv, []fidelity.Image{{Name: pt.Image, Image: im}}, cfg)
 	if err != nil {

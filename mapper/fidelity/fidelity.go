@@ -24,8 +24,21 @@ import (
 )
 
 // Engine runs a chip network on one stimulus, recording what the probe asks for.
-// chip.Reference is one.
-type Engine func(net *chip.Network, stim chip.Stimulus, probe chip.Probe) ([]chip.Snapshot, error)
+// Reference runs chip.Reference.
+type Engine func(net *chip.Network, stim chip.Stimulus, probe chip.Probe) (Run, error)
+
+// Run is what an engine gives for one image: the snapshots the probe asked for and, from an
+// engine that prices its runs, the run's energy in joules per frame (0 otherwise).
+type Run struct {
+	Snapshots []chip.Snapshot
+	Energy    float64
+}
+
+// Reference is the dense reference engine, which prices nothing.
+func Reference(net *chip.Network, stim chip.Stimulus, probe chip.Probe) (Run, error) {
+	snaps, err := chip.Reference(net, stim, probe)
+	return Run{Snapshots: snaps}, err
+}
 
 // Config controls a measurement.
 type Config struct {
@@ -44,7 +57,7 @@ type Config struct {
 // DefaultConfig measures at the given checkpoints with the thresholds and the
 // reference engine.
 func DefaultConfig(checkpoints []int) Config {
-	return Config{Checkpoints: checkpoints, GroundTruthScore: 0.25, PredictionScore: 0.005, NMS: 0.45, Engine: chip.Reference}
+	return Config{Checkpoints: checkpoints, GroundTruthScore: 0.25, PredictionScore: 0.005, NMS: 0.45, Engine: Reference}
 }
 
 // Image is an evaluation image. A labelled image also measures both networks against its
@@ -72,6 +85,9 @@ type Point struct {
 	// Labels measures both networks against the labels of the labelled images (nil if none
 	// is): the float network's figures are the same at every checkpoint.
 	Labels *LabelMAP
+	// Energy is the engine's energy per frame, joules averaged over the images, of runs as long
+	// as the last checkpoint: set at the last checkpoint only, by an engine that prices.
+	Energy float64
 }
 
 // LabelMAP is the accuracy of both networks' detections (those scoring at least
@@ -94,6 +110,7 @@ type perImage struct {
 	layerDen   [][]float64
 	spikes     []int64
 	synops     []int64
+	energy     float64 // the engine's joules per frame
 	err        error
 }
 
@@ -202,6 +219,11 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 		}
 		points[k] = p
 	}
+	var energy float64
+	for _, r := range results {
+		energy += r.energy
+	}
+	points[len(points)-1].Energy = energy / float64(len(images))
 	return points, nil
 }
 
@@ -218,11 +240,13 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 			r.floatPreds = append(r.floatPreds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
 		}
 	}
-	snaps, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers})
+	run, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers})
 	if err != nil {
 		r.err = err
 		return r
 	}
+	snaps := run.Snapshots
+	r.energy = run.Energy
 	for _, T := range cfg.Checkpoints {
 		outs, err := cv.Decode(snaps, T)
 		if err != nil {
