@@ -234,3 +234,31 @@ func BenchmarkProgram(b *testing.B) {
 		b.ReportMetric(float64(grown)/1e6, "MB/program")
 	})
 }
+
+// BenchmarkReprice prices a traced run of the embedded Yolo-Fastest (dog.jpg, 64 ticks, as
+// detect maps it) again on the same cores with YX routing and tree multicast, as a sweep
+// prices each of its configurations: the traced sends routed through the mesh and every busy
+// tick's time. It reports the seconds per configuration and the sends routed.
+func BenchmarkReprice(b *testing.B) {
+	p := newPlaced(b)
+	slots, err := mapper.Place(p.prog, p.flows, mapper.Traffic)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := p.prog.Placed(slots)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := prog.Run(p.stim, chip.Probe{Ticks: []int{64}, Trace: true}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	other := prog.Routed(router.YX, router.Tree)
+	for b.Loop() {
+		if _, err := other.Reprice(res); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/configuration")
+	b.ReportMetric(float64(res.Network.Sent), "packets/run")
+}
