@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/spf13/pflag"
+
 	"spikeyolo/chip"
 	"spikeyolo/mapper"
 	"spikeyolo/model"
@@ -25,9 +27,7 @@ type detectOptions struct {
 	engine     string
 	timesteps  int
 	dnn        bool
-	resize     string
-	thresh     float32
-	nms        float32
+	detection  detectionFlags
 	jsonOutput bool
 	quiet      bool
 	outDir     string
@@ -44,9 +44,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.timesteps, "timesteps", defaultTimesteps, "ticks the spiking network runs")
 	fs.StringVar(&o.engine, "engine", "chip", "spiking engine: chip (event-driven, with energy and latency) or reference (dense tick by tick)")
 	o.chip.register(fs)
-	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
-	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
-	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
+	o.detection.register(fs)
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
 	fs.StringVar(&o.outDir, "out", "", "also write each image with its boxes drawn (PNG) and run_summary.json into `DIR` (created if need be)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
@@ -55,7 +53,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mode, err := checkDetection(o.resize, o.thresh, o.nms)
+	mode, err := o.detection.check()
 	if err != nil {
 		return err
 	}
@@ -77,7 +75,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if o.dnn {
 		runner := model.NewRunnerKeeping(m.net, m.net.Heads())
 		run = func(im preprocess.Image) (*jsonImage, error) {
-			return &jsonImage{Engine: "dnn", objects: detect.Image(m.net, runner, im, mode, o.thresh, o.nms)}, nil
+			return &jsonImage{Engine: "dnn", objects: detect.Image(m.net, runner, im, mode, o.detection.thresh, o.detection.nms)}, nil
 		}
 	} else {
 		var arch *chip.Arch
@@ -163,18 +161,29 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	return failed
 }
 
-// checkDetection checks the flags that turn a network's outputs into objects: --resize (its
-// mode is returned), --thresh and --nms.
-func checkDetection(resize string, thresh, nms float32) (preprocess.Mode, error) {
-	mode, err := preprocess.ParseMode(resize)
+// detectionFlags turn a network's outputs into objects (detect and sweep).
+type detectionFlags struct {
+	resize      string
+	thresh, nms float32
+}
+
+func (d *detectionFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&d.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
+	fs.Float32Var(&d.thresh, "thresh", 0.25, "report objects with class probability above this")
+	fs.Float32Var(&d.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
+}
+
+// check checks --resize (whose mode it returns), --thresh and --nms.
+func (d *detectionFlags) check() (preprocess.Mode, error) {
+	mode, err := preprocess.ParseMode(d.resize)
 	if err != nil {
 		return mode, usagef("--resize: %v", err)
 	}
-	if !(thresh >= 0 && thresh < 1) {
-		return mode, usagef("--thresh %v: want a probability in [0, 1)", thresh)
+	if !(d.thresh >= 0 && d.thresh < 1) {
+		return mode, usagef("--thresh %v: want a probability in [0, 1)", d.thresh)
 	}
-	if !(nms > 0 && nms <= 1) {
-		return mode, usagef("--nms %v: want an IoU in (0, 1]", nms)
+	if !(d.nms > 0 && d.nms <= 1) {
+		return mode, usagef("--nms %v: want an IoU in (0, 1]", d.nms)
 	}
 	return mode, nil
 }
@@ -222,7 +231,7 @@ func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, m
 		return nil, err
 	}
 	last := snaps[len(snaps)-1]
-	res.objects = detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, mode, o.thresh, o.nms)
+	res.objects = detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, mode, o.detection.thresh, o.detection.nms)
 	for i, l := range cv.Net.Layers {
 		res.Spikes += last.Spikes[i]
 		res.Synops += last.Synops[i]

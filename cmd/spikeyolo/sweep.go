@@ -39,9 +39,7 @@ type sweepOptions struct {
 	multicasts []string
 	placements []string
 	timesteps  []int
-	resize     string
-	thresh     float32
-	nms        float32
+	detection  detectionFlags
 	out        string
 	shard      string
 	quiet      bool
@@ -72,9 +70,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.StringSliceVar(&o.routings, "routing", []string{"xy"}, "routings, comma-separated: xy, yx")
 	fs.StringSliceVar(&o.multicasts, "multicast", []string{"percore"}, "multicasts, comma-separated: percore, tree")
 	fs.IntSliceVar(&o.timesteps, "timesteps", []int{defaultTimesteps}, "ticks the spiking network runs, comma-separated")
-	fs.StringVar(&o.resize, "resize", "plain", "fit images to the network input: plain (stretch) or letterbox")
-	fs.Float32Var(&o.thresh, "thresh", 0.25, "report objects with class probability above this")
-	fs.Float32Var(&o.nms, "nms", 0.45, "non-maximum suppression IoU threshold")
+	o.detection.register(fs)
 	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv, the charts (PNG and SVG) and the finished points into `DIR` (created if need be)")
 	fs.BoolVar(&o.growBoard, "grow-board", false, "add rows of chips when an architecture's board is too small (default: an error)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
@@ -84,7 +80,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mode, err := checkDetection(o.resize, o.thresh, o.nms)
+	mode, err := o.detection.check()
 	if err != nil {
 		return err
 	}
@@ -328,7 +324,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	dets := detections(a.m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, r.mode, o.thresh, o.nms), im)
+	dets := detections(a.m, detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, r.mode, o.detection.thresh, o.detection.nms), im)
 	digest, err := detectionsDigest(dets)
 	if err != nil {
 		return nil, err
