@@ -83,7 +83,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usagef("--engine %q: want chip or reference", engine)
 	}
+	if st, err := os.Stat(labelDir); labelDir != "" && (err != nil || !st.IsDir()) {
+		return usagef("--labels %s: want a folder of label files", labelDir)
+	}
 	var images []fidelity.Image
+	anyLabels := false
 	for _, f := range files {
 		im, err := preprocess.Load(f)
 		if err != nil {
@@ -93,7 +97,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		anyLabels = anyLabels || labelled
 		images = append(images, fidelity.Image{Name: f, Image: im, Labelled: labelled, Labels: labels})
+	}
+	if labelDir != "" && !anyLabels {
+		return fmt.Errorf("--labels %s: no label file for any image (want IMAGE.xml or IMAGE.txt, named as the images)", labelDir)
 	}
 	points, err := fidelity.Measure(cv, images, cfg)
 	if err != nil {

@@ -90,4 +90,16 @@ func TestEvalLabels(t *testing.T) {
 	if want := fmt.Sprintf("dog.txt:%d", len(d.Detections)+1); code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("a label line of four fields: exit %d, %q; want 1 naming %s", code, errOut, want)
 	}
+	// A --labels folder that is missing, or holds no image's labels, is an error, not an
+	// evaluation without labels.
+	empty := t.TempDir()
+	for _, c := range []struct {
+		dir  string
+		exit int
+	}{{filepath.Join(empty, "missing"), 2}, {empty, 1}} {
+		code, _, errOut := runCLI(t, "eval", "--timesteps", "8", "--labels", c.dir, dir)
+		if code != c.exit || !strings.Contains(errOut, "--labels "+c.dir) {
+			t.Errorf("--labels %s: exit %d, %q; want %d naming it", c.dir, code, errOut, c.exit)
+		}
+	}
 }
