@@ -325,29 +325,34 @@ func (e *engine) finish() *Result {
 // pricer routes a run's packets through the mesh and prices its ticks: the part of a run that
 // the placement, routing and multicast change, and the rest do not.
 type pricer struct {
-	mesh  *router.Network
-	clock clock
-	sent  []router.Stats // per source core
-	busy  int            // busy ticks closed
+	mesh   *router.Network
+	clock  clock
+	sent   []router.Stats    // per source core
+	routes [][]*router.Route // per source core and class, found when first sent
+	busy   int               // busy ticks closed
 }
 
 func (p *Program) newPricer() *pricer {
 	lat := p.Arch.Latency
 	return &pricer{mesh: router.NewNetwork(p.Topology, p.Slots, p.Routing, p.Multicast,
 		router.Latency{EastWest: lat.HopEastWest, NorthSouth: lat.HopNorthSouth, WithinTile: lat.WithinTile, ChipCrossing: lat.ChipCrossing}, 1),
-		clock: clock{p: p, idle: p.idleTime()}, sent: make([]router.Stats, len(p.Cores))}
+		clock: clock{p: p, idle: p.idleTime()}, sent: make([]router.Stats, len(p.Cores)), routes: make([][]*router.Route, len(p.Cores))}
 }
 
 // route routes one send's packets and counts their traffic to their source core.
 func (pr *pricer) route(s send) {
-	shard := pr.mesh.Shard(0)
-	// The shard's counts before; MaxHops restarts so that the source's own longest path is
-	// recorded.
-	before := shard.Stats
-	shard.MaxHops = 0
-	shard.SendMany(int(s.Src), pr.clock.p.routes.classes[s.Src][s.Class].dst, int64(s.N))
-	pr.sent[s.Src].Add(diff(shard.Stats, before))
-	shard.MaxHops = max(shard.MaxHops, before.MaxHops)
+	routes := pr.routes[s.Src]
+	if routes == nil {
+		routes = make([]*router.Route, len(pr.clock.p.routes.classes[s.Src]))
+		pr.routes[s.Src] = routes
+	}
+	r := routes[s.Class]
+	if r == nil {
+		r = pr.mesh.Route(int(s.Src), pr.clock.p.routes.classes[s.Src][s.Class].dst)
+		routes[s.Class] = r
+	}
+	pr.mesh.Shard(0).SendRoute(r, int64(s.N))
+	pr.sent[s.Src].AddTimes(r.Unit, int64(s.N))
 }
 
 // closeTick ends busy tick t, whose packets are routed and whose slowest core's pipeline took
@@ -410,16 +415,6 @@ func (p *Program) Reprice(res *Result) (*Result, error) {
 	out := &Result{Snapshots: res.Snapshots, Ticks: res.Ticks, Cores: res.Cores, Trace: tr}
 	pr.finish(out, res.Ticks)
 	return out, nil
-}
-
-// diff is the traffic counted in a since b, with a's MaxHops.
-func diff(a, b router.Stats) router.Stats {
-	d := router.Stats{Sent: a.Sent - b.Sent, Delivered: a.Delivered - b.Delivered, WithinTile: a.WithinTile - b.WithinTile,
-		Crossings: a.Crossings - b.Crossings, MaxHops: a.MaxHops}
-	for i := range d.Hops {
-		d.Hops[i] = a.Hops[i] - b.Hops[i]
-	}
-	return d
 }
 
 // outbox holds a core's packets of a span, by tick and class: the queue each class's

@@ -122,14 +122,17 @@ type Stats struct {
 }
 
 // Add adds o to s.
-func (s *Stats) Add(o Stats) {
-	s.Sent += o.Sent
-	s.Delivered += o.Delivered
-	s.WithinTile += o.WithinTile
+func (s *Stats) Add(o Stats) { s.AddTimes(o, 1) }
+
+// AddTimes adds k times o's counts to s (MaxHops: the longer of the two).
+func (s *Stats) AddTimes(o Stats, k int64) {
+	s.Sent += k * o.Sent
+	s.Delivered += k * o.Delivered
+	s.WithinTile += k * o.WithinTile
 	for d := range s.Hops {
-		s.Hops[d] += o.Hops[d]
+		s.Hops[d] += k * o.Hops[d]
 	}
-	s.Crossings += o.Crossings
+	s.Crossings += k * o.Crossings
 	s.MaxHops = max(s.MaxHops, o.MaxHops)
 }
 
@@ -167,7 +170,32 @@ type Shard struct {
 	rows    []int
 	cols    []int
 	slowest float64 // the longest path latency of the current tick
-	far     []Coord // tree multicast: the destination tiles outside the source's
+	scratch routeBuilder
+}
+
+// Route is what one spike from a source core to a set of destination cores counts: its
+// packets, hops and crossings, its slowest path, and the link loads it adds, found once
+// (Network.Route) and counted for any number of spikes (Shard.SendRoute).
+type Route struct {
+	Unit    Stats   // one spike's counts; MaxHops is its longest path
+	slowest float64 // its longest path latency
+	loads   []load  // its link loads, as difference-array entries
+	rows    []int32 // the rows of tiles its east-west runs use
+	cols    []int32 // the columns of tiles its north-south runs use
+}
+
+// load adds n packets at index at of the difference array of direction dir.
+type load struct {
+	dir Direction
+	at  int32
+	n   int32
+}
+
+// routeBuilder finds a Route: the paths from one source to its destinations.
+type routeBuilder struct {
+	net *Network
+	r   Route
+	far []Coord // tree multicast: the destination tiles outside the source's
 }
 
 // NewNetwork makes a network for a topology with the given routing, multicast and latencies,
@@ -197,7 +225,7 @@ func NewNetwork(t Topology, slots []int, r Routing, m Multicast, lat Latency, sh
 		n.total[d] = make([]int64, w*h)
 	}
 	for i := 0; i < max(1, shards); i++ {
-		sh := &Shard{net: n, rowMark: make([]bool, h), colMark: make([]bool, w)}
+		sh := &Shard{net: n, rowMark: make([]bool, h), colMark: make([]bool, w), scratch: routeBuilder{net: n}}
 		for d := range sh.diff {
 			sh.diff[d] = make([]int32, (w+1)*(h+1))
 		}
@@ -219,146 +247,192 @@ func (s *Shard) Send(src int, dst []int32) { s.SendMany(src, dst, 1) }
 // what k Sends count, in one step (the packets, their hops and the links' loads grow k
 // times; the longest path is the same).
 func (s *Shard) SendMany(src int, dst []int32, k int64) {
-	n := s.net
-	if n.multicast == Tree {
-		s.Sent += k
-	} else {
-		s.Sent += k * int64(len(dst))
+	s.scratch.build(src, dst)
+	s.SendRoute(&s.scratch.r, k)
+}
+
+// Route finds the route of a spike from core src to each of the cores dst, for SendRoute:
+// a sender that sends along the same route many times finds it once. Its load entries are
+// merged per link and its lines listed once. It may be called from several goroutines.
+func (n *Network) Route(src int, dst []int32) *Route {
+	b := routeBuilder{net: n}
+	b.build(src, dst)
+	r := &b.r
+	slices.SortFunc(r.loads, func(a, b load) int {
+		if a.dir != b.dir {
+			return int(a.dir) - int(b.dir)
+		}
+		return int(a.at - b.at)
+	})
+	merged := r.loads[:0]
+	for _, l := range r.loads {
+		if k := len(merged) - 1; k >= 0 && merged[k].dir == l.dir && merged[k].at == l.at {
+			merged[k].n += l.n
+		} else {
+			merged = append(merged, l)
+		}
 	}
-	s.Delivered += k * int64(len(dst))
-	s.far = s.far[:0]
-	for _, d := range dst {
-		s.reach(src, d, k)
+	r.loads = slices.Clip(merged)
+	slices.Sort(r.rows)
+	slices.Sort(r.cols)
+	r.rows, r.cols = slices.Clip(slices.Compact(r.rows)), slices.Clip(slices.Compact(r.cols))
+	return r
+}
+
+// SendRoute routes k >= 1 spikes along route r (of this shard's network): it counts what
+// SendMany from r's source to its destinations counts.
+func (s *Shard) SendRoute(r *Route, k int64) {
+	s.Stats.AddTimes(r.Unit, k)
+	s.slowest = max(s.slowest, r.slowest)
+	for _, l := range r.loads {
+		s.diff[l.dir][l.at] += l.n * int32(k)
 	}
-	if n.multicast == Tree && len(s.far) > 0 {
-		s.tree(n.coord[src], k)
+	for _, y := range r.rows {
+		if !s.rowMark[y] {
+			s.rowMark[y] = true
+			s.rows = append(s.rows, int(y))
+		}
+	}
+	for _, x := range r.cols {
+		if !s.colMark[x] {
+			s.colMark[x] = true
+			s.cols = append(s.cols, int(x))
+		}
 	}
 }
 
-// reach counts the arrival of k packets from core src at core d: with per-core multicast it
-// routes them; with a tree it notes d's tile in s.far for tree (if outside src's tile).
-func (s *Shard) reach(src int, d int32, k int64) {
-	n := s.net
-	a, b := n.coord[src], n.coord[d]
-	if a == b {
-		s.WithinTile += k
-		s.slowest = max(s.slowest, n.latency.WithinTile)
+// build finds the route of one spike from core src to each of the cores dst into b.r.
+func (b *routeBuilder) build(src int, dst []int32) {
+	n := b.net
+	b.r = Route{loads: b.r.loads[:0], rows: b.r.rows[:0], cols: b.r.cols[:0]}
+	b.r.Unit.Sent = int64(len(dst))
+	if n.multicast == Tree {
+		b.r.Unit.Sent = 1
+	}
+	b.r.Unit.Delivered = int64(len(dst))
+	b.far = b.far[:0]
+	for _, d := range dst {
+		b.reach(src, d)
+	}
+	if n.multicast == Tree && len(b.far) > 0 {
+		b.tree(n.coord[src])
+	}
+}
+
+// reach counts the arrival of the packet from core src at core d: with per-core multicast it
+// routes it; with a tree it notes d's tile in b.far for tree (if outside src's tile).
+func (b *routeBuilder) reach(src int, d int32) {
+	n, r := b.net, &b.r
+	from, to := n.coord[src], n.coord[d]
+	if from == to {
+		r.Unit.WithinTile++
+		r.slowest = max(r.slowest, n.latency.WithinTile)
 		return
 	}
-	dx, dy := abs(b.X-a.X), abs(b.Y-a.Y)
+	dx, dy := abs(to.X-from.X), abs(to.Y-from.Y)
 	ca, cb := n.chip[src], n.chip[d]
 	crossings := abs(cb.X-ca.X) + abs(cb.Y-ca.Y)
-	s.MaxHops = max(s.MaxHops, int64(dx+dy))
-	s.slowest = max(s.slowest, float64(dx)*n.latency.EastWest+float64(dy)*n.latency.NorthSouth+float64(crossings)*n.latency.ChipCrossing)
+	r.Unit.MaxHops = max(r.Unit.MaxHops, int64(dx+dy))
+	r.slowest = max(r.slowest, float64(dx)*n.latency.EastWest+float64(dy)*n.latency.NorthSouth+float64(crossings)*n.latency.ChipCrossing)
 	if n.multicast == PerCore {
-		s.route(a, b, k)
+		b.route(from, to)
 	} else {
-		s.far = append(s.far, b)
+		b.far = append(b.far, to)
 	}
 }
 
-// route counts k packets' dimension-order path from a to b.
-func (s *Shard) route(a, b Coord, k int64) {
-	if s.net.routing == XY {
-		s.runX(a, b.X, k)
-		s.runY(Coord{b.X, a.Y}, b.Y, k)
+// route counts a packet's dimension-order path from a to c.
+func (b *routeBuilder) route(a, c Coord) {
+	if b.net.routing == XY {
+		b.runX(a, c.X)
+		b.runY(Coord{c.X, a.Y}, c.Y)
 	} else {
-		s.runY(a, b.Y, k)
-		s.runX(Coord{a.X, b.Y}, b.X, k)
+		b.runY(a, c.Y)
+		b.runX(Coord{a.X, c.Y}, c.X)
 	}
 }
 
-// tree counts the union of the dimension-order paths from a to the tiles in s.far, k times: the
+// tree counts the union of the dimension-order paths from a to the tiles in b.far: the
 // first dimension's run out to the farthest destination on each side, then, for every line
 // of the second dimension that holds destinations, its run out to the farthest of them on
 // each side.
-func (s *Shard) tree(a Coord, k int64) {
-	xy := s.net.routing == XY
+func (b *routeBuilder) tree(a Coord) {
+	xy := b.net.routing == XY
 	first := func(c Coord) int { return c.X }
 	second := func(c Coord) int { return c.Y }
 	if !xy {
 		first, second = second, first
 	}
 	lo, hi := first(a), first(a)
-	for _, b := range s.far {
-		lo, hi = min(lo, first(b)), max(hi, first(b))
+	for _, c := range b.far {
+		lo, hi = min(lo, first(c)), max(hi, first(c))
 	}
-	slices.SortFunc(s.far, func(x, y Coord) int {
+	slices.SortFunc(b.far, func(x, y Coord) int {
 		if first(x) != first(y) {
 			return first(x) - first(y)
 		}
 		return second(x) - second(y)
 	})
 	if xy {
-		s.runX(a, lo, k)
-		s.runX(a, hi, k)
+		b.runX(a, lo)
+		b.runX(a, hi)
 	} else {
-		s.runY(a, lo, k)
-		s.runY(a, hi, k)
+		b.runY(a, lo)
+		b.runY(a, hi)
 	}
-	for i := 0; i < len(s.far); {
+	for i := 0; i < len(b.far); {
 		j := i
-		for j < len(s.far) && first(s.far[j]) == first(s.far[i]) {
+		for j < len(b.far) && first(b.far[j]) == first(b.far[i]) {
 			j++
 		}
-		near, far := second(s.far[i]), second(s.far[j-1]) // the line's extreme destinations
+		near, far := second(b.far[i]), second(b.far[j-1]) // the line's extreme destinations
 		if xy {
-			corner := Coord{s.far[i].X, a.Y}
-			s.runY(corner, min(near, a.Y), k)
-			s.runY(corner, max(far, a.Y), k)
+			corner := Coord{b.far[i].X, a.Y}
+			b.runY(corner, min(near, a.Y))
+			b.runY(corner, max(far, a.Y))
 		} else {
-			corner := Coord{a.X, s.far[i].Y}
-			s.runX(corner, min(near, a.X), k)
-			s.runX(corner, max(far, a.X), k)
+			corner := Coord{a.X, b.far[i].Y}
+			b.runX(corner, min(near, a.X))
+			b.runX(corner, max(far, a.X))
 		}
 		i = j
 	}
 }
 
-// runX counts k packets on the links from a along its row to column x.
-func (s *Shard) runX(a Coord, x int, k int64) {
+// runX counts a packet on the links from a along its row to column x.
+func (b *routeBuilder) runX(a Coord, x int) {
 	if x == a.X {
 		return
 	}
-	n := s.net
-	row := a.Y * (n.width + 1)
+	n, r := b.net, &b.r
+	row := int32(a.Y * (n.width + 1))
 	if x > a.X { // east links leave columns a.X .. x-1
-		s.Hops[East] += k * int64(x-a.X)
-		s.diff[East][row+a.X] += int32(k)
-		s.diff[East][row+x] -= int32(k)
+		r.Unit.Hops[East] += int64(x - a.X)
+		r.loads = append(r.loads, load{East, row + int32(a.X), 1}, load{East, row + int32(x), -1})
 	} else { // west links leave columns x+1 .. a.X
-		s.Hops[West] += k * int64(a.X-x)
-		s.diff[West][row+x+1] += int32(k)
-		s.diff[West][row+a.X+1] -= int32(k)
+		r.Unit.Hops[West] += int64(a.X - x)
+		r.loads = append(r.loads, load{West, row + int32(x) + 1, 1}, load{West, row + int32(a.X) + 1, -1})
 	}
-	s.Crossings += k * int64(abs(x/n.topo.TilesX-a.X/n.topo.TilesX))
-	if !s.rowMark[a.Y] {
-		s.rowMark[a.Y] = true
-		s.rows = append(s.rows, a.Y)
-	}
+	r.Unit.Crossings += int64(abs(x/n.topo.TilesX - a.X/n.topo.TilesX))
+	r.rows = append(r.rows, int32(a.Y))
 }
 
-// runY counts k packets on the links from a along its column to row y.
-func (s *Shard) runY(a Coord, y int, k int64) {
+// runY counts a packet on the links from a along its column to row y.
+func (b *routeBuilder) runY(a Coord, y int) {
 	if y == a.Y {
 		return
 	}
-	n := s.net
-	col := a.X * (n.height + 1)
+	n, r := b.net, &b.r
+	col := int32(a.X * (n.height + 1))
 	if y > a.Y {
-		s.Hops[South] += k * int64(y-a.Y)
-		s.diff[South][col+a.Y] += int32(k)
-		s.diff[South][col+y] -= int32(k)
+		r.Unit.Hops[South] += int64(y - a.Y)
+		r.loads = append(r.loads, load{South, col + int32(a.Y), 1}, load{South, col + int32(y), -1})
 	} else {
-		s.Hops[North] += k * int64(a.Y-y)
-		s.diff[North][col+y+1] += int32(k)
-		s.diff[North][col+a.Y+1] -= int32(k)
+		r.Unit.Hops[North] += int64(a.Y - y)
+		r.loads = append(r.loads, load{North, col + int32(y) + 1, 1}, load{North, col + int32(a.Y) + 1, -1})
 	}
-	s.Crossings += k * int64(abs(y/n.topo.TilesY-a.Y/n.topo.TilesY))
-	if !s.colMark[a.X] {
-		s.colMark[a.X] = true
-		s.cols = append(s.cols, a.X)
-	}
+	r.Unit.Crossings += int64(abs(y/n.topo.TilesY - a.Y/n.topo.TilesY))
+	r.cols = append(r.cols, int32(a.X))
 }
 
 func abs(x int) int {

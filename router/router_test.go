@@ -1,6 +1,7 @@
 package router
 
 import (
+	"maps"
 	"math/rand/v2"
 	"testing"
 )
@@ -25,16 +26,18 @@ func TestPlace(t *testing.T) {
 	}
 }
 
-// TestSendManyEqualsSends: SendMany(src, dst, k) counts what k Sends from src to dst count,
-// the loads of the tick's links and the slowest path included, for either routing and
-// multicast.
+// TestSendManyEqualsSends: SendMany(src, dst, k), and SendRoute(Route(src, dst), k), count
+// what k Sends from src to dst count, the loads of the tick's links and the slowest path
+// included, for either routing and multicast.
 func TestSendManyEqualsSends(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 7))
+	lat := Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}
 	for _, r := range []Routing{XY, YX} {
 		for _, m := range []Multicast{PerCore, Tree} {
 			name := r.String() + "/" + m.String()
-			one := NewNetwork(board, nil, r, m, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
-			batched := NewNetwork(board, nil, r, m, Latency{EastWest: 1, NorthSouth: 2, WithinTile: 0.5, ChipCrossing: 3}, 1)
+			one := NewNetwork(board, nil, r, m, lat, 1)
+			batched := NewNetwork(board, nil, r, m, lat, 1)
+			routed := NewNetwork(board, nil, r, m, lat, 1)
 			for tick := 0; tick < 20; tick++ {
 				for i := 0; i < 30; i++ {
 					src, k := rng.IntN(board.Cores()), 1+rng.IntN(4)
@@ -48,23 +51,24 @@ func TestSendManyEqualsSends(t *testing.T) {
 						one.Send(src, dst)
 					}
 					batched.Shard(0).SendMany(src, dst, int64(k))
+					routed.Shard(0).SendRoute(routed.Route(src, dst), int64(k))
 				}
 				l1, s1 := one.EndTick()
-				l2, s2 := batched.EndTick()
-				if l1 != l2 || s1 != s2 || one.Stats != batched.Stats {
-					t.Fatalf("%s tick %d: max load %d, slowest %g, %+v; one by one %d, %g, %+v", name, tick, l2, s2, batched.Stats, l1, s1, one.Stats)
+				for _, n := range []*Network{batched, routed} {
+					l2, s2 := n.EndTick()
+					if l1 != l2 || s1 != s2 || one.Stats != n.Stats {
+						t.Fatalf("%s tick %d: max load %d, slowest %g, %+v; one by one %d, %g, %+v", name, tick, l2, s2, n.Stats, l1, s1, one.Stats)
+					}
 				}
 			}
 			loads := map[Link]int64{}
 			one.LinkLoads(func(l Link, n int64) { loads[l] = n })
-			batched.LinkLoads(func(l Link, n int64) {
-				if loads[l] != n {
-					t.Errorf("%s link %v: %d packets, one by one %d", name, l, n, loads[l])
+			for _, n := range []*Network{batched, routed} {
+				got := map[Link]int64{}
+				n.LinkLoads(func(l Link, n int64) { got[l] = n })
+				if !maps.Equal(got, loads) {
+					t.Errorf("%s: link loads %v, one by one %v", name, got, loads)
 				}
-				delete(loads, l)
-			})
-			if len(loads) != 0 {
-				t.Errorf("%s: links %v unloaded when batched", name, loads)
 			}
 		}
 	}
