@@ -17,7 +17,7 @@ import (
 type Result struct {
 	Snapshots []Snapshot
 	Ticks     int             // ticks run
-	Busy      int             // ticks in which something happened
+	Busy      int             // ticks in which a core worked (its counters grew)
 	Cores     []core.Counters // per core, over the run
 	Sent      []router.Stats  // per source core: the network traffic of its spikes
 	Network   router.Stats    // all traffic
@@ -39,13 +39,16 @@ const chunkTicks = 8
 // Reference's bit for bit, and its result is the same for any number of workers.
 //
 // A core steps in a tick when packets reach it or when its own wake is due (core.Core.NextWake);
-// a tick in which no core steps costs nothing. Ticks are run in spans (see chunkTicks) that
+// a tick in which no core works (a neuron updated, a packet received) is priced as idle. Ticks are run in spans (see chunkTicks) that
 // end at every probe tick: in each span the busy cores step layer by layer, the cores of one
 // layer in parallel, then the span's ticks are closed in order: their packets routed through
 // the mesh and their time priced.
 func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) {
 	if err := checkStimulus(p.Net, stim); err != nil {
 		return nil, err
+	}
+	if probe.TraceOnly && !probe.Trace {
+		return nil, errors.New("chip: a run that only keeps its trace (Probe.TraceOnly) must keep it (Probe.Trace)")
 	}
 	ticks := probe.Ticks
 	if len(ticks) == 0 || !slices.IsSorted(ticks) || ticks[0] < 1 {
@@ -89,17 +92,36 @@ type engine struct {
 
 // worker is what one goroutine records while it steps cores through a span.
 type worker struct {
-	busy    []bool    // per tick of the span: a core stepped
-	slowest []float64 // per tick of the span: the slowest pipeline of the cores stepped
-	sends   [][]send  // per tick of the span: the classes that sent packets
-	woken   []int32   // cores that packets reach within the span
-	carried []int32   // cores that packets reach in the tick after the span
-	count   []int32   // scratch, per class of the core being stepped
-	fired   []uint8   // scratch, per class: sent in the span (1) and in its last tick (2)
+	busy    []bool       // per tick of the span: a core worked
+	slowest []float64    // per tick of the span: the slowest pipeline of the cores that worked
+	sends   [][]send     // per tick of the span: the classes that sent packets
+	work    [][]coreWork // per tick of the span, if the run keeps a trace: the cores that worked
+	woken   []int32      // cores that packets reach within the span
+	carried []int32      // cores that packets reach in the tick after the span
+	count   []int32      // scratch, per class of the core being stepped
+	fired   []uint8      // scratch, per class: sent in the span (1) and in its last tick (2)
 }
 
 // send is n packets of class Class of core Src, sent in one tick.
 type send struct{ Src, Class, N int32 }
+
+// coreWork is how much the counters of core Core grew in one tick.
+type coreWork struct {
+	Core int32
+	core.Counters
+}
+
+// plus is the sum of two counts.
+func plus(a, b core.Counters) core.Counters {
+	return core.Counters{Synops: a.Synops + b.Synops, Updates: a.Updates + b.Updates, Spikes: a.Spikes + b.Spikes,
+		Events: a.Events + b.Events, Packets: a.Packets + b.Packets}
+}
+
+// grown is what the counters counted from before to after.
+func grown(before, after core.Counters) core.Counters {
+	return core.Counters{Synops: after.Synops - before.Synops, Updates: after.Updates - before.Updates, Spikes: after.Spikes - before.Spikes,
+		Events: after.Events - before.Events, Packets: after.Packets - before.Packets}
+}
 
 func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 	T := probe.Ticks[len(probe.Ticks)-1]
@@ -122,11 +144,11 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 	}
 	e.pricer = p.newPricer()
 	if probe.Trace {
-		e.res.Trace = &Trace{routes: p.routes}
+		e.res.Trace = &Trace{net: p.Net, cores: p.Cores, routes: p.routes}
 	}
 	for range workers {
 		e.workers = append(e.workers, &worker{busy: make([]bool, chunkTicks), slowest: make([]float64, chunkTicks),
-			sends: make([][]send, chunkTicks)})
+			sends: make([][]send, chunkTicks), work: make([][]coreWork, chunkTicks)})
 	}
 	return e
 }
@@ -176,7 +198,7 @@ func (e *engine) stepLayers(t0, t1 int) {
 		clear(w.busy)
 		clear(w.slowest)
 		for k := range w.sends {
-			w.sends[k] = w.sends[k][:0]
+			w.sends[k], w.work[k] = w.sends[k][:0], w.work[k][:0]
 		}
 	}
 	for l := range e.busy {
@@ -260,8 +282,13 @@ func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
 				}
 			}
 		}
-		w.busy[k] = true
-		w.slowest[k] = max(w.slowest[k], e.pricer.clock.core(ci, before, c.Counters))
+		if d := grown(before, c.Counters); d != (core.Counters{}) {
+			w.busy[k] = true
+			w.slowest[k] = max(w.slowest[k], e.pricer.clock.core(ci, d))
+			if e.res.Trace != nil {
+				w.work[k] = append(w.work[k], coreWork{ci, d})
+			}
+		}
 		wake = c.NextWake(t)
 	}
 	e.wakeAt[ci] = int32(wake)
@@ -288,17 +315,23 @@ func (e *engine) closeTicks(t0, t1 int) {
 		if !busy {
 			continue
 		}
+		tr := e.res.Trace
 		for _, w := range e.workers {
-			for _, s := range w.sends[k] {
-				e.pricer.route(s)
+			if !e.probe.TraceOnly {
+				for _, s := range w.sends[k] {
+					e.pricer.route(s)
+				}
 			}
-			if tr := e.res.Trace; tr != nil {
+			if tr != nil {
 				tr.sends = append(tr.sends, w.sends[k]...)
+				tr.work = append(tr.work, w.work[k]...)
 			}
 		}
-		e.pricer.closeTick(t, slowest)
-		if tr := e.res.Trace; tr != nil {
-			tr.ticks = append(tr.ticks, tracedTick{int32(t), slowest, len(tr.sends)})
+		if !e.probe.TraceOnly {
+			e.pricer.closeTick(t, slowest)
+		}
+		if tr != nil {
+			tr.ticks = append(tr.ticks, tracedTick{tick: int32(t), work: len(tr.work), sends: len(tr.sends)})
 		}
 	}
 }
@@ -314,7 +347,11 @@ func (e *engine) snapshot(t int) {
 // finish completes the result after the last tick.
 func (e *engine) finish() *Result {
 	res := e.res
-	e.pricer.finish(res, e.T)
+	if e.probe.TraceOnly {
+		res.Busy = len(res.Trace.ticks)
+	} else {
+		e.pricer.finish(res, e.T)
+	}
 	res.Cores = make([]core.Counters, len(e.cores))
 	for i, c := range e.cores {
 		res.Cores[i] = c.Counters
@@ -375,46 +412,178 @@ func (pr *pricer) finish(res *Result, T int) {
 }
 
 // Trace is what a run keeps, when its probe asks, to be priced again on another placement,
-// routing or multicast of the same cores (Program.Reprice): every busy tick's slowest core
-// pipeline and the packets each class of each core sent in it. It holds no spikes: the cores'
-// counters and the snapshots do not depend on where the cores sit or how packets travel.
+// routing or multicast, and on any program whose every box holds some of the run's cores
+// (Program.Reprice; see Refine): for every tick in which cores worked, how much each one's
+// counters grew, and the packets each class of each core sent. It holds no spikes: the
+// neurons' spikes, and so the snapshots, do not depend on the cores.
 type Trace struct {
-	routes *routes // the partition's: a program with other cores cannot use the trace
+	net    *Network
+	cores  []CoreSpec
+	routes *routes // the classes of the run's cores
 	ticks  []tracedTick
-	sends  []send // by tick
+	work   []coreWork // by tick
+	sends  []send     // by tick
 }
 
-// tracedTick is a busy tick: its slowest pipeline, and the end of its sends in Trace.sends.
+// tracedTick is a tick in which cores worked, and the ends of its work and sends in Trace.
 type tracedTick struct {
-	tick    int32
-	slowest float64
-	end     int
+	tick        int32
+	work, sends int
 }
 
-// Reprice prices a run of a program with the same cores as p (the same partition; p may be
-// placed, routed and multicast otherwise: see Placed and Routed) from the run's trace, without
-// running it again. The result equals p.Run's on the same stimulus and probe, bit for bit; it
-// shares res's snapshots, counters and trace.
+// Reprice prices, from the trace of a run, a run of p on the same stimulus and probe, without
+// running it: p may be placed, routed and multicast otherwise than the run's program, and cut
+// otherwise too if each of the run's boxes lies within one of p's (p is coarser: see Refine).
+// The result equals p.Run's bit for bit; it shares res's snapshots and trace.
 func (p *Program) Reprice(res *Result) (*Result, error) {
 	tr := res.Trace
-	switch {
-	case tr == nil:
+	if tr == nil {
 		return nil, errors.New("chip: the run kept no trace to price again (Probe.Trace)")
-	case tr.routes != p.routes:
-		return nil, errors.New("chip: the run is of a program with other cores: only the placement, routing and multicast may differ")
+	}
+	m, err := p.coarsening(tr)
+	if err != nil {
+		return nil, err
 	}
 	pr := p.newPricer()
-	start := 0
+	totals := make([]core.Counters, len(p.Cores))
+	work := make([]core.Counters, len(p.Cores)) // this tick's, per core of p
+	arriving := make([]int64, len(p.Cores))     // packets sent in the tick before, per destination core
+	var touched, reached []int32
+	sent := make([]int32, m.first[len(p.Cores)]) // this tick's packets, per class of p
+	var sending []send                           // the classes of p that send this tick
+	arrivalTick, work0, sends0 := int32(-1), 0, 0
 	for _, tk := range tr.ticks {
-		for _, s := range tr.sends[start:tk.end] {
-			pr.route(s)
+		if tk.tick != arrivalTick {
+			for _, c := range reached {
+				arriving[c] = 0
+			}
+			reached = reached[:0]
 		}
-		start = tk.end
-		pr.closeTick(int(tk.tick), tk.slowest)
+		touched = touched[:0]
+		mark := func(c int32) {
+			if work[c] == (core.Counters{}) {
+				touched = append(touched, c)
+			}
+		}
+		for _, w := range tr.work[work0:tk.work] {
+			c := m.core[w.Core]
+			// The packets come from the sends: one that reaches several of c's parts arrives once.
+			d := core.Counters{Synops: w.Synops, Updates: w.Updates, Spikes: w.Spikes, Events: w.Events}
+			if d != (core.Counters{}) {
+				mark(c)
+				work[c] = plus(work[c], d)
+			}
+		}
+		for _, c := range reached {
+			mark(c)
+			work[c].Packets += arriving[c]
+			arriving[c] = 0
+		}
+		reached = reached[:0]
+		slowest := pr.clock.idle
+		for _, c := range touched {
+			slowest = max(slowest, pr.clock.core(c, work[c]))
+			totals[c], work[c] = plus(totals[c], work[c]), core.Counters{}
+		}
+		// The traced sends, gathered by p's (core, class): parts of one core of p send as one.
+		for _, s := range tr.sends[sends0:tk.sends] {
+			q, err := m.send(s)
+			if err != nil {
+				return nil, err
+			}
+			k := m.first[q.Src] + q.Class
+			if sent[k] == 0 {
+				sending = append(sending, send{q.Src, q.Class, 0})
+			}
+			sent[k] += q.N
+		}
+		for _, q := range sending {
+			k := m.first[q.Src] + q.Class
+			q.N, sent[k] = sent[k], 0
+			pr.route(q)
+			for _, d := range p.routes.classes[q.Src][q.Class].dst {
+				if arriving[d] == 0 {
+					reached = append(reached, d)
+				}
+				arriving[d] += int64(q.N)
+			}
+		}
+		sending = sending[:0]
+		arrivalTick, work0, sends0 = tk.tick+1, tk.work, tk.sends
+		pr.closeTick(int(tk.tick), slowest)
 	}
-	out := &Result{Snapshots: res.Snapshots, Ticks: res.Ticks, Cores: res.Cores, Trace: tr}
+	out := &Result{Snapshots: res.Snapshots, Ticks: res.Ticks, Cores: totals, Trace: tr}
 	pr.finish(out, res.Ticks)
 	return out, nil
+}
+
+// coarsening maps the cores and classes of a traced run onto p's.
+type coarsening struct {
+	p       *Program
+	tr      *Trace
+	core    []int32            // per traced core: p's core that holds its box
+	first   []int32            // per core of p, and one past the last: the index of its first class among all of p's
+	classes [][]int32          // per traced core and class: p's class of p's core, or -1 until found
+	ids     []map[string]int32 // per core of p: its classes by their destinations, when needed
+	dst     []int32            // scratch
+	key     []byte             // scratch
+}
+
+// coarsening finds, for every core of the trace, the core of p that holds its box; it fails
+// if p is not coarser than the traced program.
+func (p *Program) coarsening(tr *Trace) (*coarsening, error) {
+	if tr.net != p.Net {
+		return nil, errors.New("chip: the run is of another network")
+	}
+	m := &coarsening{p: p, tr: tr, core: make([]int32, len(tr.cores)), classes: make([][]int32, len(tr.cores)), ids: make([]map[string]int32, len(p.Cores))}
+	for i, spec := range tr.cores {
+		b := spec.Box
+		c := p.coreAt(spec.Layer, b.C0, b.Y0, b.X0)
+		if h := p.Cores[c].Box; b.C1 > h.C1 || b.Y1 > h.Y1 || b.X1 > h.X1 {
+			return nil, fmt.Errorf("chip: the run's core %d (layer %d, box %+v) straddles cores of this program: it is not a refinement of them (see Refine)", i, spec.Layer, b)
+		}
+		m.core[i] = c
+	}
+	m.first = make([]int32, len(p.Cores)+1)
+	for c, cls := range p.routes.classes {
+		m.first[c+1] = m.first[c] + int32(len(cls))
+	}
+	return m, nil
+}
+
+// send is the traced send s as p sends it: from p's core that holds s's source, in the class
+// whose destinations hold s's.
+func (m *coarsening) send(s send) (send, error) {
+	src := m.core[s.Src]
+	cls := m.classes[s.Src]
+	if cls == nil {
+		cls = make([]int32, len(m.tr.routes.classes[s.Src]))
+		for i := range cls {
+			cls[i] = -1
+		}
+		m.classes[s.Src] = cls
+	}
+	if cls[s.Class] < 0 {
+		m.dst = m.dst[:0]
+		for _, d := range m.tr.routes.classes[s.Src][s.Class].dst {
+			m.dst = append(m.dst, m.core[d])
+		}
+		slices.Sort(m.dst)
+		m.dst = slices.Compact(m.dst)
+		if m.ids[src] == nil {
+			m.ids[src] = map[string]int32{}
+			for k, c := range m.p.routes.classes[src] {
+				m.ids[src][string(destinationKey(nil, c.dst))] = int32(k)
+			}
+		}
+		m.key = destinationKey(m.key[:0], m.dst)
+		k, ok := m.ids[src][string(m.key)]
+		if !ok {
+			return send{}, fmt.Errorf("chip: the run's core %d sends to cores %v of this program, where its core %d has no such class", s.Src, m.dst, src)
+		}
+		cls[s.Class] = k
+	}
+	return send{src, cls[s.Class], s.N}, nil
 }
 
 // outbox holds a core's packets of a span, by tick and class: the queue each class's

@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -35,9 +36,10 @@ type Program struct {
 	Routing   router.Routing
 	Multicast router.Multicast
 	Cores     []CoreSpec
-	Grids     []Grid // per layer
+	Grids     []Grid // per layer (nil for a refinement of programs: see Refine)
 	Slots     []int  // per core: its slot on the board, distinct
 
+	cuts      []cuts  // per layer: how it is cut into boxes
 	first     []int   // per layer: its first core
 	coreLayer []int32 // per core: its layer
 	fanout    [][]fanout
@@ -87,27 +89,77 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 	}
 	for i, l := range net.Layers {
 		g, s := grids[i], l.Shape
-		p.first = append(p.first, len(p.Cores))
-		for c := 0; c < s.C; c += g.Channels {
-			for y := 0; y < s.H; y += g.Rows {
-				for x := 0; x < s.W; x += g.Cols {
-					p.Cores = append(p.Cores, CoreSpec{Layer: i, Box: core.Box{C0: c, C1: min(c+g.Channels, s.C),
-						Y0: y, Y1: min(y+g.Rows, s.H), X0: x, X1: min(x+g.Cols, s.W)}})
-				}
-			}
-		}
+		p.cuts = append(p.cuts, newCuts(s, func(dim, at int) bool { return at%[3]int{g.Channels, g.Rows, g.Cols}[dim] == 0 }))
+	}
+	if err := p.build(); err != nil {
+		return nil, err
 	}
 	if board := p.Topology.Cores(); len(p.Cores) > board {
 		return nil, fmt.Errorf("chip: %d cores, the %s board has %d (%d chips of %d)", len(p.Cores), arch.Name, board,
 			p.Topology.ChipsX*p.Topology.ChipsY, p.Topology.CoresPerChip())
 	}
+	return p, nil
+}
+
+// Refine returns the coarsest program whose every box lies in one box of each of ps (of one
+// network and architecture): each layer cut wherever one of them cuts it. A run of it, kept
+// with its trace, prices a run of any of ps (Program.Reprice): core count, placement, routing
+// and multicast never change which neuron spikes when, so a sweep over partitions simulates
+// the network once. It sits on the architecture's board, grown by rows of chips if it has
+// more cores; it has no grids.
+func Refine(ps ...*Program) (*Program, error) {
+	if len(ps) == 0 {
+		return nil, errors.New("chip: no program to refine")
+	}
+	net, arch := ps[0].Net, ps[0].Arch
+	for _, q := range ps[1:] {
+		if q.Net != net || q.Arch.Name != arch.Name {
+			return nil, errors.New("chip: programs of different networks or architectures have no common refinement")
+		}
+	}
+	p := &Program{Net: net, Arch: arch, Topology: arch.Topology, Routing: ps[0].Routing, Multicast: ps[0].Multicast, sweep: ps[0].sweep}
+	cores := 0
+	for l, layer := range net.Layers {
+		c := newCuts(layer.Shape, func(dim, at int) bool {
+			return slices.ContainsFunc(ps, func(q *Program) bool { _, cut := slices.BinarySearch(q.cuts[l].at[dim], at); return cut })
+		})
+		p.cuts = append(p.cuts, c)
+		cores += (len(c.at[0]) - 1) * (len(c.at[1]) - 1) * (len(c.at[2]) - 1)
+	}
+	if cores > MaxCores {
+		return nil, fmt.Errorf("chip: the common refinement has %d cores: a program may have at most %d", cores, MaxCores)
+	}
+	for p.Topology.Cores() < cores {
+		p.Topology.ChipsY++
+	}
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// build makes p's cores from its cuts, layer by layer, and its fan-out tables, kernels and
+// routes; core i sits on slot i.
+func (p *Program) build() error {
+	for l := range p.Net.Layers {
+		c := &p.cuts[l]
+		p.first = append(p.first, len(p.Cores))
+		for i := range len(c.at[0]) - 1 {
+			for j := range len(c.at[1]) - 1 {
+				for k := range len(c.at[2]) - 1 {
+					p.Cores = append(p.Cores, CoreSpec{Layer: l, Box: core.Box{C0: c.at[0][i], C1: c.at[0][i+1],
+						Y0: c.at[1][j], Y1: c.at[1][j+1], X0: c.at[2][k], X1: c.at[2][k+1]}})
+				}
+			}
+		}
+	}
 	for i, c := range p.Cores {
 		p.coreLayer = append(p.coreLayer, int32(c.Layer))
 		p.Slots = append(p.Slots, i)
 	}
-	p.fanout = make([][]fanout, len(net.Layers))
-	p.kernels = make([][]*core.Kernel, len(net.Layers))
-	for i, l := range net.Layers {
+	p.fanout = make([][]fanout, len(p.Net.Layers))
+	p.kernels = make([][]*core.Kernel, len(p.Net.Layers))
+	for i, l := range p.Net.Layers {
 		for j := range l.Inputs {
 			in := &l.Inputs[j]
 			k := core.NewKernel(&in.Synapses)
@@ -117,7 +169,30 @@ func NewProgram(net *Network, arch *Arch, grids []Grid, r router.Routing, m rout
 	}
 	p.routes = p.buildRoutes()
 	p.usage = new(usageOnce)
-	return p, nil
+	return nil
+}
+
+// cuts is how a layer is cut into boxes: along channels, rows and columns (dimensions 0, 1
+// and 2), the boundaries (from 0 to the map's size, ascending) and every coordinate's block.
+type cuts struct {
+	at    [3][]int
+	block [3][]int32
+}
+
+// newCuts cuts a map of shape s wherever cut(dim, at) says, and at its edges.
+func newCuts(s core.Shape, cut func(dim, at int) bool) cuts {
+	var c cuts
+	for dim, size := range [3]int{s.C, s.H, s.W} {
+		c.at[dim] = []int{0}
+		c.block[dim] = make([]int32, size)
+		for at := 1; at <= size; at++ {
+			c.block[dim][at-1] = int32(len(c.at[dim]) - 1)
+			if at == size || cut(dim, at) {
+				c.at[dim] = append(c.at[dim], at)
+			}
+		}
+	}
+	return c
 }
 
 // Placed returns a copy of p whose core i sits on slot slots[i] of the board; the copy shares
@@ -160,25 +235,25 @@ func (p *Program) Chips() int {
 
 // coreAt is the core holding neuron (c, y, x) of layer l.
 func (p *Program) coreAt(l, c, y, x int) int32 {
-	g := p.Grids[l]
-	_, nr, nw := g.blocks(p.Net.Layers[l].Shape)
-	return int32(p.first[l] + (c/g.Channels*nr+y/g.Rows)*nw + x/g.Cols)
+	k := &p.cuts[l]
+	nr, nw := len(k.at[1])-1, len(k.at[2])-1
+	return int32(p.first[l] + (int(k.block[0][c])*nr+int(k.block[1][y]))*nw + int(k.block[2][x]))
 }
 
 // buildFanout computes the destination cores of every (group, position) of a consumer input.
 func (p *Program) buildFanout(layer int, s *core.Synapses, tt *core.TapTable) fanout {
 	f := fanout{syn: s}
 	hw := s.Src.H * s.Src.W
-	g := p.Grids[layer]
+	channels := p.cuts[layer].at[0]
 	var dst []int32
 	f.offset = append(f.offset, 0)
 	for grp := 0; grp < s.Groups; grp++ {
 		f0, f1, _ := s.Targets(s.SrcC0 + grp*(s.NumC/s.Groups))
 		for pos := 0; pos < hw; pos++ {
 			dst = dst[:0]
-			for cb := f0 / g.Channels; cb*g.Channels < f1; cb++ {
+			for cb := p.cuts[layer].block[0][f0]; channels[cb] < f1; cb++ {
 				for _, t := range tt.At(pos) {
-					dst = append(dst, p.coreAt(layer, cb*g.Channels, int(t.Y), int(t.X)))
+					dst = append(dst, p.coreAt(layer, channels[cb], int(t.Y), int(t.X)))
 				}
 			}
 			slices.Sort(dst)

@@ -23,14 +23,17 @@ type Snapshot struct {
 
 // Probe says what a run records: a snapshot after each of Ticks (ascending, each >= 1), with
 // every neuron's net spike count if Counts is set; and, if Trace is set, the chip engine's
-// trace for Program.Reprice. If Progress is set, the chip engine calls it, from the goroutine
-// that called Run, with the number of ticks run so far, as it goes (the reference ignores
-// Trace and Progress).
+// trace for Program.Reprice. With TraceOnly too, the chip engine keeps the trace and prices
+// nothing (the result's traffic and time are zero): for a run that is only priced again, as a
+// common refinement's (Refine). If Progress is set, the chip engine calls it, from the
+// goroutine that called Run, with the number of ticks run so far, as it goes (the reference
+// ignores Trace, TraceOnly and Progress).
 type Probe struct {
-	Ticks    []int
-	Counts   bool
-	Trace    bool
-	Progress func(ticks int)
+	Ticks     []int
+	Counts    bool
+	Trace     bool
+	TraceOnly bool
+	Progress  func(ticks int)
 }
 
 // spike is a neuron's signed spike count in one tick.

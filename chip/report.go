@@ -206,15 +206,13 @@ func (p *Program) idleTime() float64 {
 	return float64(most) * p.Arch.Latency.NeuronInactive
 }
 
-// core is the pipeline time of core ci in a tick in which it stepped, from its counters
-// before and after: its operations one after another, every neuron's update included.
-func (c *clock) core(ci int32, before, after core.Counters) float64 {
+// core is the pipeline time of core ci in a tick in which its counters grew by d: its
+// operations one after another, every neuron's update included.
+func (c *clock) core(ci int32, d core.Counters) float64 {
 	l := &c.p.Arch.Latency
-	updates := after.Updates - before.Updates
 	size := int64(c.p.Cores[ci].Box.Size())
-	return float64(after.Synops-before.Synops)*l.Synop + float64(updates)*l.NeuronActive +
-		float64(size-updates)*l.NeuronInactive + float64(after.Events-before.Events)*l.SpikeOut +
-		float64(after.Packets-before.Packets)*l.Message
+	return float64(d.Synops)*l.Synop + float64(d.Updates)*l.NeuronActive + float64(size-d.Updates)*l.NeuronInactive +
+		float64(d.Events)*l.SpikeOut + float64(d.Packets)*l.Message
 }
 
 // busyTick prices tick t, in which cores stepped, after the idle ticks before it: slowest is

@@ -522,3 +522,35 @@ func TestReportLoihiTwoChips(t *testing.T) {
 		frame: 2064.1, compute: 44.1, network: 160, barrier: 1860,
 	})
 }
+
+// TestIdleDenseStep: a tick in which a core steps but no neuron updates and no packet arrives
+// is idle. A source neuron starts at its threshold and fires once, in tick 0; a signed neuron
+// of a high threshold receives that spike in tick 1 and does not fire. Each core had all its
+// neurons active in its tick, so it sweeps its box in the next tick too (core.Sweep): the
+// sink's sweep in tick 2 finds nothing to do, and the run has 2 busy ticks of 5, priced like
+// the other idle ones.
+func TestIdleDenseStep(t *testing.T) {
+	s := handSource("s", 1, 4, 1)
+	s.V0[0] = 4
+	k := handSink("k", 1, 0, 0, s.Shape)
+	k.Readout, k.Kind, k.MaxSpikes = nil, core.Signed, 1
+	k.Threshold = []core.Threshold{{Pos: 100, Neg: 100}}
+	net := &Network{Layers: []Layer{s, k}}
+	prog, err := NewProgram(net, handArch(0), []Grid{{1, 1, 1}, {1, 1, 1}}, router.XY, router.PerCore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Run(Stimulus{{0}, nil}, Probe{Ticks: []int{5}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Busy != 2 || res.Cores[0].Spikes != 1 || res.Cores[1].Updates != 1 {
+		t.Errorf("%d busy ticks, %d spikes, %d updates of the sink; want 2, 1, 1", res.Busy, res.Cores[0].Spikes, res.Cores[1].Updates)
+	}
+	// Idle ticks cost the barrier and the idle pipeline (one neuron's inactive update, 43 ns):
+	// tick 0 the source's 41 + 47 = 88 ns and its packet's 59 within its tile; tick 1 the sink's 37 + 41 + 53
+	// = 131 ns; 3 idle ticks of 43 ns; 5 barriers of 73 ns.
+	if want := (88 + 59 + 131 + 3*43 + 5*73) * nanoS; !nearRel(res.Time.Frame, want) {
+		t.Errorf("frame %v s, want %v s", res.Time.Frame, want)
+	}
+}

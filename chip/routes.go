@@ -65,10 +65,7 @@ func (p *Program) buildRoutes() *routes {
 				case lastID >= 0 && slices.Equal(dst, last):
 					id = lastID
 				default:
-					key = key[:0]
-					for _, d := range dst {
-						key = binary.LittleEndian.AppendUint32(key, uint32(d))
-					}
+					key = destinationKey(key[:0], dst)
 					var ok bool
 					if id, ok = ids[string(key)]; !ok {
 						id = int32(len(r.classes[ci]))
@@ -116,4 +113,12 @@ func (p *Program) channelSignatures(l, c0, c1 int) ([]int32, int) {
 		sig[ch-c0] = id
 	}
 	return sig, len(ids)
+}
+
+// destinationKey appends to key the cores dst as bytes: a class's key in a map.
+func destinationKey(key []byte, dst []int32) []byte {
+	for _, d := range dst {
+		key = binary.LittleEndian.AppendUint32(key, uint32(d))
+	}
+	return key
 }

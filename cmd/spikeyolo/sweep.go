@@ -55,13 +55,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		"Runs the spiking detector on every combination of the listed architectures, tick counts,\n"+
 			"core counts, placements, routings and multicasts, and prints one row per (configuration,\n"+
 			"image): detections, fidelity, traffic, energy and latency. The network is simulated once\n"+
-			"per (architecture, ticks, core count, image); every placement, routing and multicast is\n"+
-			"priced from that run (the spikes do not depend on them), and each row equals what detect\n"+
-			"reports for its configuration. With no image it reads darknet's dog.jpg, embedded.\n\n"+
-			"With --out, each of those points is kept in DIR/points as it completes, and a rerun\n"+
-			"with the same flags computes only the missing ones. --shard i/n runs the i-th of n\n"+
-			"slices (i from 0); 'sweep merge --out DIR SHARD_DIR...' joins the shards' directories\n"+
-			"into the files one unsharded run writes.", stdout)
+			"per (architecture, ticks, image), on cores cut wherever one of the swept core counts cuts;\n"+
+			"every core count, placement, routing and multicast is priced from that run (the spikes do\n"+
+			"not depend on them), and each row equals what detect reports for its configuration. With\n"+
+			"no image it reads darknet's dog.jpg, embedded.\n\n"+
+			"With --out, each (architecture, ticks, core count, image) point is kept in DIR/points\n"+
+			"as it completes, and a rerun with the same flags computes only the missing ones.\n"+
+			"--shard i/n runs the i-th of n slices of the simulations (i from 0); 'sweep merge --out\n"+
+			"DIR SHARD_DIR...' joins the shards' directories into the files one unsharded run writes.", stdout)
 	o.model.register(fs)
 	fs.StringSliceVar(&o.archs, "arch", []string{"loihi"}, "architectures, comma-separated: presets ("+strings.Join(chip.Presets(), ", ")+") or YAML files")
 	o.cores = []int{0}
@@ -114,53 +115,69 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	// The model is converted, and each core count partitioned, only when a point needs it.
 	var runner *sweepRunner
-	var rows []sweepRow
+	groups := plan.groups()
 	total := 0
-	for g, pt := range plan.Points {
-		if g%shards == shard {
-			total += pt.Timesteps
+	for k, g := range groups {
+		if k%shards == shard {
+			total += plan.Points[g[0]].Timesteps
 		}
 	}
 	bar := newProgress(stderr, o.quiet, total, "ticks")
 	defer bar.finish()
-	for g, pt := range plan.Points {
-		if g%shards != shard {
+	rows := make([][]sweepRow, len(plan.Points))
+	for k, g := range groups {
+		if k%shards != shard {
 			continue
 		}
-		tick := bar.run(pt.Timesteps)
-		file := filepath.Join(o.out, "points", pt.File)
-		if o.out != "" {
-			if kept, err := readSweepRows(file); err == nil {
-				rows = append(rows, kept...)
-				if tick != nil {
-					tick(pt.Timesteps)
+		T := plan.Points[g[0]].Timesteps
+		tick := bar.run(T)
+		var missing []sweepPoint
+		var at []int
+		for _, i := range g {
+			pt := plan.Points[i]
+			if o.out != "" {
+				if kept, err := readSweepRows(filepath.Join(o.out, "points", pt.File)); err == nil {
+					rows[i] = kept
+					continue
+				} else if !os.IsNotExist(err) {
+					return err
 				}
-				continue
-			} else if !os.IsNotExist(err) {
-				return err
 			}
+			missing, at = append(missing, pt), append(at, i)
+		}
+		if len(missing) == 0 {
+			if tick != nil {
+				tick(T)
+			}
+			continue
 		}
 		if runner == nil {
 			runner = &sweepRunner{fs: fs, o: &o, mode: mode, archs: map[string]*archRunner{}}
 		}
-		got, err := runner.point(pt, grid, tick)
+		got, err := runner.simulate(missing, grid, tick)
 		if err != nil {
 			return err
 		}
-		if o.out != "" {
-			if err := writeAtomic(file, func(w io.Writer) error { return writeSweepJSONL(w, got) }); err != nil {
-				return err
+		for j, pt := range missing {
+			if o.out != "" {
+				if err := writeAtomic(filepath.Join(o.out, "points", pt.File), func(w io.Writer) error { return writeSweepJSONL(w, got[j]) }); err != nil {
+					return err
+				}
 			}
+			rows[at[j]] = got[j]
 		}
-		rows = append(rows, got...)
 	}
-	if err := printSweep(stdout, rows); err != nil {
+	var all []sweepRow
+	for _, r := range rows {
+		all = append(all, r...)
+	}
+	if err := printSweep(stdout, all); err != nil {
 		return err
 	}
 	if o.out == "" || shards > 1 {
 		return nil
 	}
-	return writeSweepOutputs(o.out, rows)
+	return writeSweepOutputs(o.out, all)
 }
 
 // parseShard reads --shard i/n (empty: the whole sweep, 0/1).
@@ -230,6 +247,29 @@ func newSweepPlan(fs *pflag.FlagSet, images, archs []string, timesteps, cores []
 
 func (p *sweepPlan) write(w io.Writer) error { return writeJSON(w, p) }
 
+// groups lists the points that one simulation prices, by their indices: those of one
+// architecture, tick count and image, in the order of their first points. A shard runs whole
+// groups, so that no simulation is run by two shards.
+func (p *sweepPlan) groups() [][]int {
+	type key struct {
+		arch, image string
+		T           int
+	}
+	index := map[key]int{}
+	var groups [][]int
+	for i, pt := range p.Points {
+		k := key{pt.Arch, pt.Image, pt.Timesteps}
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
+}
+
 // sweepRunner converts the model once per architecture and partitions each core count once.
 type sweepRunner struct {
 	fs    *pflag.FlagSet
@@ -238,13 +278,15 @@ type sweepRunner struct {
 	archs map[string]*archRunner
 }
 
-// archRunner is the model converted for one architecture, and its programs by core count.
+// archRunner is the model converted for one architecture, its programs by core count and
+// placement, and the common refinements of sets of them by their core counts.
 type archRunner struct {
-	m      *loadedModel
-	arch   *chip.Arch
-	cv     *mapper.Converted
-	act    *mapper.Activity
-	placed map[int]map[mapper.Placement]*chip.Program
+	m       *loadedModel
+	arch    *chip.Arch
+	cv      *mapper.Converted
+	act     *mapper.Activity
+	placed  map[int]map[mapper.Placement]*chip.Program
+	refined map[string]*chip.Program
 }
 
 // forArch converts the model for architecture name (with its weight bits unless
@@ -258,61 +300,105 @@ func (r *sweepRunner) forArch(name string) (*archRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &archRunner{m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}}
+	a := &archRunner{m: m, arch: arch, cv: cv, act: cv.Activity(), placed: map[int]map[mapper.Placement]*chip.Program{}, refined: map[string]*chip.Program{}}
 	r.archs[name] = a
 	return a, nil
 }
 
-// point simulates one (image, core count) on the first configuration, telling progress the
-// ticks run, and prices every configuration of grid from that run.
-func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int)) ([]sweepRow, error) {
-	o := r.o
-	a, err := r.forArch(pt.Arch)
+// partition partitions the model for a core count and places it as each configuration of
+// grid asks.
+func (a *archRunner) partition(cores int, grid []sweepConfig, growBoard bool) (map[mapper.Placement]*chip.Program, error) {
+	p, err := mapper.Partition(a.cv.Net, a.arch, a.act, mapper.PartitionOptions{Cores: cores, GrowBoard: growBoard}, router.XY, router.PerCore)
+	if err != nil {
+		return nil, fmt.Errorf("--cores %d: %w", cores, err)
+	}
+	placed := map[mapper.Placement]*chip.Program{}
+	for _, c := range grid {
+		if placed[c.placement] == nil {
+			if placed[c.placement], err = place(p, a.act, c.placement); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return placed, nil
+}
+
+// simulated is the program a group of points is simulated on: the first configuration's
+// program of a lone point, else the common refinement of the points' partitions (chip.Refine),
+// kept by their core counts. The core counts not yet partitioned are partitioned in parallel.
+func (a *archRunner) simulated(pts []sweepPoint, grid []sweepConfig, growBoard bool) (*chip.Program, error) {
+	placed := make([]map[mapper.Placement]*chip.Program, len(pts))
+	errs := make([]error, len(pts))
+	var wg sync.WaitGroup
+	for i, pt := range pts {
+		if placed[i] = a.placed[pt.Cores]; placed[i] == nil {
+			wg.Go(func() { placed[i], errs[i] = a.partition(pt.Cores, grid, growBoard) })
+		}
+	}
+	wg.Wait()
+	var partitions []*chip.Program
+	var key []string
+	for i, pt := range pts {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		a.placed[pt.Cores] = placed[i]
+		partitions = append(partitions, placed[i][grid[0].placement].Routed(grid[0].routing, grid[0].multicast))
+		key = append(key, strconv.Itoa(pt.Cores))
+	}
+	if len(partitions) == 1 {
+		return partitions[0], nil
+	}
+	k := strings.Join(key, ",")
+	if p := a.refined[k]; p != nil {
+		return p, nil
+	}
+	p, err := chip.Refine(partitions...)
+	if err != nil {
+		return nil, err
+	}
+	a.refined[k] = p
+	return p, nil
+}
+
+// simulate runs the points of one architecture, tick count and image (a group: see
+// sweepPlan.groups) in one simulation, telling progress the ticks run, and prices every
+// configuration of grid on every point's core count from that run: the rows of each point.
+func (r *sweepRunner) simulate(pts []sweepPoint, grid []sweepConfig, progress func(int)) ([][]sweepRow, error) {
+	o, pt0 := r.o, pts[0]
+	a, err := r.forArch(pt0.Arch)
 	if err != nil {
 		return nil, err
 	}
 	cv := a.cv
-	placed := a.placed[pt.Cores]
-	if placed == nil {
-		p, err := mapper.Partition(cv.Net, a.arch, a.act, mapper.PartitionOptions{Cores: pt.Cores, GrowBoard: o.growBoard}, router.XY, router.PerCore)
-		if err != nil {
-			return nil, fmt.Errorf("--cores %d: %w", pt.Cores, err)
-		}
-		placed = map[mapper.Placement]*chip.Program{}
-		for _, c := range grid {
-			if placed[c.placement] == nil {
-				if placed[c.placement], err = place(p, a.act, c.placement); err != nil {
-					return nil, err
-				}
-			}
-		}
-		a.placed[pt.Cores] = placed
+	sim, err := a.simulated(pts, grid, o.growBoard)
+	if err != nil {
+		return nil, err
 	}
 	var im preprocess.Image
-	if pt.Embedded {
+	if pt0.Embedded {
 		im, err = preprocess.Decode(bytes.NewReader(zoo.DogJPEG()))
 	} else {
-		im, err = preprocess.Load(pt.Image)
+		im, err = preprocess.Load(pt0.Image)
 	}
 	if err != nil {
 		return nil, err
 	}
 	// The fidelity measurement runs the float network and, through its engine, the chip
 	// once, keeping the run's trace.
-	first := placed[grid[0].placement].Routed(grid[0].routing, grid[0].multicast)
 	var run *chip.Result
-	cfg := fidelity.DefaultConfig([]int{pt.Timesteps})
+	cfg := fidelity.DefaultConfig([]int{pt0.Timesteps})
 	cfg.Mode, cfg.Workers = r.mode, 1
 	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) (fidelity.Run, error) {
-		probe.Trace, probe.Progress = true, progress
-		res, err := first.Run(stim, probe, 0)
+		probe.Trace, probe.TraceOnly, probe.Progress = true, true, progress
+		res, err := sim.Run(stim, probe, 0)
 		if err != nil {
 			return fidelity.Run{}, err
 		}
 		run = res
 		return fidelity.Run{Snapshots: res.Snapshots}, nil // the sweep prices each configuration itself
 	}
-	points, err := fidelity.Measure(cv, []fidelity.Image{{Name: pt.Image, Image: im}}, cfg)
+	points, err := fidelity.Measure(cv, []fidelity.Image{{Name: pt0.Image, Image: im}}, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +406,7 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if m := points[0].MAP; !math.IsNaN(m) {
 		fid = &m
 	}
-	outs, err := cv.Decode(run.Snapshots, pt.Timesteps)
+	outs, err := cv.Decode(run.Snapshots, pt0.Timesteps)
 	if err != nil {
 		return nil, err
 	}
@@ -329,30 +415,35 @@ func (r *sweepRunner) point(pt sweepPoint, grid []sweepConfig, progress func(int
 	if err != nil {
 		return nil, err
 	}
-	// Price the configurations in parallel; each row goes to its configuration's place.
-	rows := make([]sweepRow, len(grid))
-	errs := make([]error, len(grid))
+	// Price every (point, configuration) in parallel; each row goes to its place.
+	rows := make([][]sweepRow, len(pts))
+	for i := range rows {
+		rows[i] = make([]sweepRow, len(grid))
+	}
+	n := len(pts) * len(grid)
+	errs := make([]error, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(grid)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
-			for i := range next {
-				c := grid[i]
-				q := placed[c.placement].Routed(c.routing, c.multicast)
+			for k := range next {
+				pt, c := pts[k/len(grid)], grid[k%len(grid)]
+				q := a.placed[pt.Cores][c.placement].Routed(c.routing, c.multicast)
 				res, err := q.Reprice(run)
 				if err != nil {
-					errs[i] = err
+					errs[k] = err
 					continue
 				}
-				rows[i] = newSweepRow(pt, c, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
-				rows[i].Fidelity = fid
+				row := newSweepRow(pt, c, len(dets), digest, q.Report(res, floatMACs(cv.Float), cv.AnalogMACs()))
+				row.Fidelity = fid
 				limit, share := q.WorstUse()
-				rows[i].WorstLimit, rows[i].WorstUse = limit.String(), share
+				row.WorstLimit, row.WorstUse = limit.String(), share
+				rows[k/len(grid)][k%len(grid)] = row
 			}
 		})
 	}
-	for i := range grid {
-		next <- i
+	for k := range n {
+		next <- k
 	}
 	close(next)
 	wg.Wait()

@@ -138,7 +138,8 @@ func TestSweepResumeAndShards(t *testing.T) {
 	base := t.TempDir()
 	sweep := func(out string, extra ...string) {
 		t.Helper()
-		args := append([]string{"sweep", "--timesteps", "8", "--cores", "0,8000", "--routing", "xy,yx", "--out", out}, extra...)
+		// Two tick counts: two simulations (groups of points), one per shard.
+		args := append([]string{"sweep", "--timesteps", "8,6", "--cores", "0,8000", "--routing", "xy,yx", "--out", out}, extra...)
 		if code, _, errOut := runCLI(t, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -192,10 +193,11 @@ func TestSweepResumeAndShards(t *testing.T) {
 		t.Error("a shard wrote sweep.csv: only merge or an unsharded run may")
 	}
 	var plan sweepPlan
-	if err := json.Unmarshal([]byte(read(filepath.Join(whole, "manifest.json"))), &plan); err != nil || len(plan.Points) != 2 {
-		t.Fatalf("manifest: %v, %d points, want 2", err, len(plan.Points))
+	if err := json.Unmarshal([]byte(read(filepath.Join(whole, "manifest.json"))), &plan); err != nil || len(plan.Points) != 4 {
+		t.Fatalf("manifest: %v, %d points, want 4", err, len(plan.Points))
 	}
-	// Mark the first point's rows, drop the second, and run again.
+	// Mark the first point's rows, drop the second (the first's other core count, simulated
+	// with it), and run again.
 	kept := filepath.Join(whole, "points", plan.Points[0].File)
 	rows := read(kept)
 	digest := rows[strings.Index(rows, `"detections_digest":"`)+len(`"detections_digest":"`):][:16]
@@ -206,12 +208,21 @@ func TestSweepResumeAndShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	sweep(whole)
-	csvText := read(filepath.Join(whole, "sweep.csv"))
-	if got := strings.Count(csvText, "0123456789abcdef"); got != 2 {
-		t.Errorf("the kept point's 2 rows were not reused: %d marked rows in\n%s", got, csvText)
+	again, err := readSweepRows(filepath.Join(whole, "sweep.jsonl"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := strings.Count(csvText, digest); got != 2 {
-		t.Errorf("the dropped point's 2 rows were not computed again: %d rows with the digest in\n%s", got, csvText)
+	marked, computed := 0, 0
+	for _, r := range again {
+		if r.Timesteps == 8 && r.Digest == "0123456789abcdef" {
+			marked++
+		}
+		if r.Timesteps == 8 && r.Cores == plan.Points[1].Cores && r.Digest == digest {
+			computed++
+		}
+	}
+	if marked != 2 || computed != 2 {
+		t.Errorf("the kept point's 2 rows reused: %d; the dropped point's 2 rows computed again: %d; rows %+v", marked, computed, again)
 	}
 	for _, bad := range []string{"2/2", "1", "a/b", "-1/3"} {
 		if code, _, errOut := runCLI(t, "sweep", "--shard", bad, "--out", base); code != 2 || !strings.Contains(errOut, "--shard") {
