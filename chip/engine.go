@@ -113,14 +113,14 @@ type coreWork struct {
 
 // plus is the sum of two counts.
 func plus(a, b core.Counters) core.Counters {
-	return core.Counters{Synops: a.Synops + b.Synops, Updates: a.Updates + b.Updates, Spikes: a.Spikes + b.Spikes,
+	return core.Counters{Synops: a.Synops + b.Synops, MACs: a.MACs + b.MACs, Updates: a.Updates + b.Updates, Spikes: a.Spikes + b.Spikes,
 		Events: a.Events + b.Events, Packets: a.Packets + b.Packets}
 }
 
 // grown is what the counters counted from before to after.
 func grown(before, after core.Counters) core.Counters {
-	return core.Counters{Synops: after.Synops - before.Synops, Updates: after.Updates - before.Updates, Spikes: after.Spikes - before.Spikes,
-		Events: after.Events - before.Events, Packets: after.Packets - before.Packets}
+	return core.Counters{Synops: after.Synops - before.Synops, MACs: after.MACs - before.MACs, Updates: after.Updates - before.Updates,
+		Spikes: after.Spikes - before.Spikes, Events: after.Events - before.Events, Packets: after.Packets - before.Packets}
 }
 
 func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
@@ -133,7 +133,8 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 		l := &p.Net.Layers[spec.Layer]
 		var inputs []core.Input
 		for j := range l.Inputs {
-			inputs = append(inputs, core.Input{From: l.Inputs[j].From, K: p.kernels[spec.Layer][j]})
+			from := l.Inputs[j].From
+			inputs = append(inputs, core.Input{From: from, K: p.kernels[spec.Layer][j], Graded: p.Net.Layers[from].Graded})
 		}
 		e.cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs, p.sweep)
 		e.cores[i].Reset(stim[spec.Layer], T)
@@ -468,7 +469,7 @@ func (p *Program) Reprice(res *Result) (*Result, error) {
 		for _, w := range tr.work[work0:tk.work] {
 			c := m.core[w.Core]
 			// The packets come from the sends: one that reaches several of c's parts arrives once.
-			d := core.Counters{Synops: w.Synops, Updates: w.Updates, Spikes: w.Spikes, Events: w.Events}
+			d := core.Counters{Synops: w.Synops, MACs: w.MACs, Updates: w.Updates, Spikes: w.Spikes, Events: w.Events}
 			if d != (core.Counters{}) {
 				mark(c)
 				work[c] = plus(work[c], d)
@@ -674,7 +675,7 @@ func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
 // snapshot records the state after tick ticks.
 func (p *Program) snapshot(cores []*core.Core, tick int, counts bool) Snapshot {
 	n := len(p.Net.Layers)
-	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), Membranes: make([][]int64, n)}
+	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), MACs: make([]int64, n), Membranes: make([][]int64, n)}
 	if counts {
 		s.Counts = make([][]int64, n)
 	}
@@ -693,6 +694,7 @@ func (p *Program) snapshot(cores []*core.Core, tick int, counts bool) Snapshot {
 		l := p.Cores[i].Layer
 		s.Spikes[l] += c.Spikes
 		s.Synops[l] += c.Synops
+		s.MACs[l] += c.MACs
 		if p.Net.Layers[l].Kind == core.Accumulator {
 			scatter(&s.Membranes[l], l, c.Box, c.Membranes(tick))
 		} else if counts {

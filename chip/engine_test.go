@@ -93,40 +93,93 @@ func testSweeps() []struct {
 // cores (one neuron per core, small boxes, row bands, channel groups, whole layers), either
 // routing and multicast, any sweep and any number of workers.
 func TestEngineEqualsReference(t *testing.T) {
+	for seed := uint64(0); seed < 6; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		net, stim := randomNetwork(rng, seed%2 == 1, 1+int64(seed%3), core.PoolRule(seed/2%2))
+		checkEngine(t, net, stim, seed)
+	}
+}
+
+// TestGradedEngineEqualsReference is TestEngineEqualsReference for graded networks: graded
+// neurons sending every change (delta 1) or only larger ones (sigma-delta), whose drive comes
+// once, max-pools of graded messages, and accumulators counting multiply-accumulates.
+func TestGradedEngineEqualsReference(t *testing.T) {
+	for seed := uint64(0); seed < 4; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 98))
+		net, stim := gradedNetwork(rng, 1+int64(seed%2)*2, core.PoolRule(seed/2%2))
+		want, err := Reference(net, stim, Probe{Ticks: []int{100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spikes, macs, synops int64
+		for l := range net.Layers {
+			spikes, macs, synops = spikes+want[0].Spikes[l], macs+want[0].MACs[l], synops+want[0].Synops[l]
+		}
+		if spikes == 0 || macs == 0 || synops != 0 {
+			t.Fatalf("seed %d: %d spikes, %d MACs, %d accumulates: want graded messages only", seed, spikes, macs, synops)
+		}
+		checkEngine(t, net, stim, seed)
+	}
+}
+
+// gradedNetwork is randomNetwork with graded neurons of the given delta (at most 40 in a
+// message; IF layers as graded ReLUs), every drive integrated once, the input currents 8
+// times stronger (they come once).
+func gradedNetwork(rng *rand.Rand, delta int64, rule core.PoolRule) (*Network, Stimulus) {
+	net, stim := randomNetwork(rng, false, 40, rule)
+	for i := range stim[0] {
+		stim[0][i] *= 8
+	}
+	for i := range net.Layers {
+		l := &net.Layers[i]
+		l.Once = true
+		switch l.Kind {
+		case core.Signed, core.IF:
+			for c := range l.Threshold {
+				l.Threshold[c].Delta = delta
+				if l.Kind == core.IF {
+					l.Threshold[c].Neg = 1 << 62
+				}
+			}
+			l.Kind, l.Graded = core.Graded, true
+		case core.MaxPool:
+			l.Graded = true
+		}
+	}
+	return net, stim
+}
+
+// checkEngine runs net on the chip for every cut of its layers into cores (one neuron per
+// core, small boxes, row bands, channel groups, whole layers), either routing and multicast,
+// every sweep and 1 and 3 workers, and compares the snapshots with the reference's.
+func checkEngine(t *testing.T, net *Network, stim Stimulus, seed uint64) {
+	t.Helper()
 	arch, err := Preset("loihi")
 	if err != nil {
 		t.Fatal(err)
 	}
 	probe := Probe{Ticks: []int{1, 2, 7, 30, 64, 100}, Counts: true}
-	for seed := uint64(0); seed < 6; seed++ {
-		rng := rand.New(rand.NewPCG(seed, 99))
-		net, stim := randomNetwork(rng, seed%2 == 1, 1+int64(seed%3), core.PoolRule(seed/2%2))
-		want, err := Reference(net, stim, probe)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for split, grid := range []Grid{{1, 1, 1}, {2, 3, 4}, {1 << 10, 2, 1 << 10}, {3, 1 << 10, 2}, {1 << 10, 1 << 10, 1 << 10}} {
-			grids := make([]Grid, len(net.Layers))
-			for i, l := range net.Layers {
-				grids[i] = Grid{min(grid.Channels, l.Shape.C), min(grid.Rows, l.Shape.H), min(grid.Cols, l.Shape.W)}
+	want, err := Reference(net, stim, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for split, grid := range []Grid{{1, 1, 1}, {2, 3, 4}, {1 << 10, 2, 1 << 10}, {3, 1 << 10, 2}, {1 << 10, 1 << 10, 1 << 10}} {
+		for _, rm := range []struct {
+			r router.Routing
+			m router.Multicast
+		}{{router.XY, router.PerCore}, {router.YX, router.Tree}} {
+			prog, err := NewProgram(net, arch, clipGrids(net, grid), rm.r, rm.m)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, rm := range []struct {
-				r router.Routing
-				m router.Multicast
-			}{{router.XY, router.PerCore}, {router.YX, router.Tree}} {
-				prog, err := NewProgram(net, arch, grids, rm.r, rm.m)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, sw := range testSweeps() {
-					prog.sweep = sw.s
-					for _, workers := range []int{1, 3} {
-						res, err := prog.Run(stim, probe, workers)
-						if err != nil {
-							t.Fatal(err)
-						}
-						compareSnapshots(t, want, res.Snapshots, seed, split)
+			for _, sw := range testSweeps() {
+				prog.sweep = sw.s
+				for _, workers := range []int{1, 3} {
+					res, err := prog.Run(stim, probe, workers)
+					if err != nil {
+						t.Fatal(err)
 					}
+					compareSnapshots(t, want, res.Snapshots, seed, split)
 				}
 			}
 		}
@@ -140,8 +193,9 @@ func compareSnapshots(t *testing.T, want, got []Snapshot, seed uint64, split int
 	}
 	for k := range want {
 		w, g := want[k], got[k]
-		if g.Tick != w.Tick || !slices.Equal(g.Spikes, w.Spikes) || !slices.Equal(g.Synops, w.Synops) {
-			t.Fatalf("seed %d split %d tick %d: spikes %v synops %v, reference %v %v", seed, split, w.Tick, g.Spikes, g.Synops, w.Spikes, w.Synops)
+		if g.Tick != w.Tick || !slices.Equal(g.Spikes, w.Spikes) || !slices.Equal(g.Synops, w.Synops) || !slices.Equal(g.MACs, w.MACs) {
+			t.Fatalf("seed %d split %d tick %d: spikes %v synops %v MACs %v, reference %v %v %v", seed, split, w.Tick, g.Spikes, g.Synops, g.MACs,
+				w.Spikes, w.Synops, w.MACs)
 		}
 		for l := range w.Counts {
 			if !slices.Equal(g.Counts[l], w.Counts[l]) {

@@ -31,6 +31,10 @@ type Layer struct {
 	// Readout converts an accumulator's membrane per tick to the float network's output,
 	// per channel. Accumulators only.
 	Readout []float64
+	// Graded marks a layer whose spikes are graded messages (Loihi 2's graded spikes): its
+	// neurons are Graded, or it is a max-pool of graded inputs. A message costs one
+	// multiply-accumulate per target (core.Counters.MACs), whatever its payload.
+	Graded bool
 }
 
 // Input is a set of synapses from an earlier layer.
@@ -67,8 +71,14 @@ func (n *Network) validateLayer(i int) error {
 	if l.Onset < 0 {
 		return fmt.Errorf("onset %d < 0", l.Onset)
 	}
+	if l.Graded != (l.Kind == core.Graded) && !(l.Graded && l.Kind == core.MaxPool) {
+		return fmt.Errorf("a %v layer marked graded %v: graded layers are graded neurons or max-pools", l.Kind, l.Graded)
+	}
+	if l.Kind == core.Graded && !l.Once {
+		return errors.New("graded neurons integrate their drive once (Once)")
+	}
 	switch l.Kind {
-	case core.Signed, core.IF, core.Accumulator:
+	case core.Signed, core.IF, core.Accumulator, core.Graded:
 		if len(l.Bias) != c || len(l.V0) != c {
 			return fmt.Errorf("%d biases and %d initial membranes for %d channels", len(l.Bias), len(l.V0), c)
 		}
@@ -79,6 +89,9 @@ func (n *Network) validateLayer(i int) error {
 			for ch, th := range l.Threshold {
 				if th.Pos <= 0 || th.Neg <= 0 || th.BackPos < 0 || th.BackNeg < 0 {
 					return fmt.Errorf("channel %d: thresholds %d, -%d, margins %d, %d: want positive thresholds, margins >= 0", ch, th.Pos, th.Neg, th.BackPos, th.BackNeg)
+				}
+				if l.Kind == core.Graded && th.Delta < 1 {
+					return fmt.Errorf("channel %d: delta %d: want a graded neuron to send changes of at least 1", ch, th.Delta)
 				}
 			}
 			if l.MaxSpikes < 1 || l.MaxSpikes > core.MaxSpikesLimit {

@@ -12,8 +12,9 @@ type Snapshot struct {
 	Tick int
 	// Per layer: spikes emitted so far (a multi-spike of n counts n), and synaptic operations
 	// performed so far on the layer's neurons: one per spike and target neuron it reaches
-	// (a multi-spike of n reaching m targets counts n·m, as n single spikes would).
-	Spikes, Synops []int64
+	// (a multi-spike of n reaching m targets counts n·m, as n single spikes would), and
+	// the multiply-accumulates of graded messages (one per message and target).
+	Spikes, Synops, MACs []int64
 	// Per layer: the membranes of accumulator layers (nil for the others).
 	Membranes [][]int64
 	// Per layer, per neuron: the net spike count (positive minus negative) so far; only
@@ -51,6 +52,7 @@ type refLayer struct {
 	prev, cur []spike // spikes fired in the previous and the current tick
 	spikes    int64
 	synops    int64
+	macs      int64
 	hv, wv    int              // MaxPool: the virtual input map's rows and columns
 	taps      []*core.TapTable // per input: the taps of every source position
 }
@@ -142,8 +144,9 @@ func refDeliver(net *Network, state []refLayer, i int) {
 				continue
 			}
 			taps := st.taps[j].At(pos)
+			graded := net.Layers[in.From].Graded
 			if !s.IsPool() {
-				st.synops += abs(sp.n) * s.Deliver(c, taps, sp.n, st.v)
+				st.countOps(graded, sp.n, s.Deliver(c, taps, sp.n, st.v))
 				continue
 			}
 			vc := s.DstC0 + c - s.SrcC0
@@ -157,8 +160,18 @@ func refDeliver(net *Network, state []refLayer, i int) {
 					}
 				}
 			}
-			st.synops += abs(sp.n) * int64(len(taps))
+			st.countOps(graded, sp.n, int64(len(taps)))
 		}
+	}
+}
+
+// countOps counts the synaptic operations of a spike of n reaching targets neurons: n·targets
+// accumulates, or targets multiply-accumulates if it is a graded message.
+func (st *refLayer) countOps(graded bool, n, targets int64) {
+	if graded {
+		st.macs += targets
+	} else {
+		st.synops += abs(n) * targets
 	}
 }
 
@@ -172,7 +185,7 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 	hw := l.Shape.H * l.Shape.W
 	for c := 0; c < l.Shape.C; c++ {
 		v := st.v[c*hw : (c+1)*hw]
-		if t >= l.Onset {
+		if t == l.Onset || t > l.Onset && !l.Once {
 			for k := range v {
 				v[k] += l.Bias[c]
 			}
@@ -227,9 +240,10 @@ func refPool(l *Layer, st *refLayer) {
 }
 
 func snapshot(net *Network, state []refLayer, tick int, counts bool) Snapshot {
-	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), Membranes: make([][]int64, len(state))}
+	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), MACs: make([]int64, len(state)),
+		Membranes: make([][]int64, len(state))}
 	for i, st := range state {
-		s.Spikes[i], s.Synops[i] = st.spikes, st.synops
+		s.Spikes[i], s.Synops[i], s.MACs[i] = st.spikes, st.synops, st.macs
 		if net.Layers[i].Kind == core.Accumulator {
 			s.Membranes[i] = slices.Clone(st.v)
 		}

@@ -20,7 +20,8 @@ const MaxSpikesLimit = 1 << 20
 
 // Counters count the operations a core performed.
 type Counters struct {
-	Synops  int64 // synaptic operations: one per unit spike and target neuron reached
+	Synops  int64 // synaptic operations of binary spikes (accumulates): one per unit spike and target neuron reached
+	MACs    int64 // synaptic operations of graded messages (multiply-accumulates): one per message and target neuron reached
 	Updates int64 // active neuron updates: a neuron that received input or woke, once per tick
 	Spikes  int64 // unit spikes emitted (a multi-spike of n counts n)
 	Events  int64 // spike events emitted (a multi-spike counts 1)
@@ -28,10 +29,12 @@ type Counters struct {
 }
 
 // Input is one set of synapses into a core's layer, from layer From, prepared as a kernel
-// (shared by the layer's cores).
+// (shared by the layer's cores). If Graded, layer From sends graded messages: each costs one
+// multiply-accumulate per target (Counters.MACs), whatever its payload.
 type Input struct {
-	From int
-	K    *Kernel
+	From   int
+	K      *Kernel
+	Graded bool
 }
 
 // Sweep is when a core changes how it steps. A sparse core updates its candidates only
@@ -233,29 +236,41 @@ func (c *Core) Receive(from int, pks []Spike) {
 			continue
 		}
 		if c.pool != nil {
-			c.receivePool(in.K, pks)
+			c.receivePool(in, pks)
 		} else {
-			c.receiveKernel(in.K, pks)
+			c.receiveKernel(in, pks)
 		}
 	}
 }
 
-// receivePool integrates the packets through the max-pool window of kn.
-func (c *Core) receivePool(kn *Kernel, pks []Spike) {
+// receivePool integrates the packets through the max-pool window of in's kernel.
+func (c *Core) receivePool(in *Input, pks []Spike) {
+	kn := in.K
 	s := kn.Syn
 	for _, pk := range pks {
 		n := int64(pk.N)
 		ch, pos := kn.hw.divmod(int(pk.Neuron))
 		if s.Reads(ch) {
-			c.Synops += abs(n) * c.pool.receive(c, s, kn.Taps.At(pos), ch, pos/s.Src.W, pos%s.Src.W, n)
+			c.count(in, n, c.pool.receive(c, s, kn.Taps.At(pos), ch, pos/s.Src.W, pos%s.Src.W, n))
 		}
 	}
 }
 
-// receiveKernel integrates the packets through kernel kn and makes their targets candidates:
-// for a spike that reaches every channel of the box (a dense kernel), it marks its
-// positions; otherwise (grouped, depthwise) the neurons.
-func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
+// count counts the synaptic operations of a packet of n spikes through in that reached
+// targets neurons: n·targets accumulates, or targets multiply-accumulates if graded.
+func (c *Core) count(in *Input, n, targets int64) {
+	if in.Graded {
+		c.MACs += targets
+	} else {
+		c.Synops += abs(n) * targets
+	}
+}
+
+// receiveKernel integrates the packets through in's kernel and makes their targets
+// candidates: for a spike that reaches every channel of the box (a dense kernel), it marks
+// its positions; otherwise (grouped, depthwise) the neurons.
+func (c *Core) receiveKernel(in *Input, pks []Spike) {
+	kn := in.K
 	s := kn.Syn
 	b := &c.Box
 	nc := int32(b.C1 - b.C0)
@@ -275,18 +290,18 @@ func (c *Core) receiveKernel(kn *Kernel, pks []Spike) {
 		if kn.pointwise && lo == b.C0 && hi == b.C1 {
 			var p int
 			if p, ops = kn.addPointwise(sc, pos, n, c.v, b); p >= 0 {
-				c.Synops += abs(n) * ops
+				c.count(in, n, ops)
 				c.markPosition(int32(p), now)
 			}
 			continue
 		}
 		if hi-lo == 1 {
 			ops, c.cands = kn.deliverChannel(sc, lo, kn.Taps.At(pos), n, c.v, *b, c.stamp, now, !c.dense, c.cands)
-			c.Synops += abs(n) * ops
+			c.count(in, n, ops)
 			continue
 		}
 		ops, c.hits = kn.deliver(sc, lo, hi, kn.Taps.At(pos), n, c.v, *b, c.hits[:0])
-		c.Synops += abs(n) * ops
+		c.count(in, n, ops)
 		if lo == b.C0 && hi == b.C1 {
 			for _, p := range c.hits {
 				c.markPosition(p, now)
@@ -328,7 +343,7 @@ func (c *Core) Step() []Spike {
 		c.stepNeurons()
 	}
 	c.cands = c.cands[:0]
-	if c.pool == nil && c.N.Kind != Accumulator {
+	if c.pool == nil && c.N.Kind != Accumulator && c.N.Kind != Graded {
 		active := float64(c.Updates-before) / float64(len(c.cell))
 		if !c.dense && active >= c.sweep.Enter {
 			c.toDense()
@@ -390,7 +405,6 @@ func (c *Core) sweepCatchUp() {
 	nc, w := b.C1-b.C0, b.X1-b.X0
 	shape := c.N.Shape
 	hw := shape.H * shape.W
-	onset := int32(c.N.Onset)
 	for p := range c.posMark {
 		touched := c.posMark[p] == t
 		// The layer index of channel b.C0 at this position; channel f adds f·hw.
@@ -398,9 +412,7 @@ func (c *Core) sweepCatchUp() {
 		for f := range nc {
 			i := p*nc + f
 			n := &c.cell[i]
-			if from := max(n.last+1, onset); t >= from {
-				c.v[i] += n.drive * int64(t-from+1)
-			}
+			c.v[i] += n.drive * c.N.drivenTicks(n.last, t)
 			n.last = t
 			c.fireSwept(i, f, g0+f*hw, touched)
 		}
@@ -419,7 +431,7 @@ func (c *Core) sweepNext() {
 	t := int32(c.now)
 	kind, maxSpikes := c.N.Kind, c.N.MaxSpikes
 	ths, bounds := c.N.Threshold[b.C0:b.C1], c.bounds[:nc]
-	driven := c.now >= c.N.Onset
+	driven := c.N.drivenTicks(t-1, t) == 1
 	out := c.out
 	var updates, spikes int64
 	y, x := b.Y0, b.X0
@@ -524,19 +536,16 @@ func (c *Core) collect() {
 	c.filled &^= 1 << b
 }
 
-// stepNeurons updates and fires the candidates of a Signed, IF or Accumulator core.
+// stepNeurons updates and fires the candidates of a Signed, IF, Graded or Accumulator core.
 func (c *Core) stepNeurons() {
 	t := c.now
 	nc := c.Box.C1 - c.Box.C0
-	onset := int32(c.N.Onset)
 	fires := c.N.Kind != Accumulator
 	for _, i := range c.cands {
 		c.Updates++
 		n := &c.cell[i]
 		// Add the drive of the ticks since the neuron was last updated, up to this one.
-		if from := max(n.last+1, onset); int32(t) >= from {
-			c.v[i] += n.drive * int64(int32(t)-from+1)
-		}
+		c.v[i] += n.drive * c.N.drivenTicks(n.last, int32(t))
 		n.last = int32(t)
 		if !fires {
 			continue
@@ -571,11 +580,8 @@ func (c *Core) Counts() []int64 {
 // with the drive of the ticks the neurons skipped added. For accumulator cores.
 func (c *Core) Membranes(t int) []int64 {
 	out := slices.Clone(c.v)
-	onset := int32(c.N.Onset)
 	for i := range out {
-		if from := max(c.cell[i].last+1, onset); int32(t-1) >= from {
-			out[i] += c.cell[i].drive * int64(int32(t-1)-from+1)
-		}
+		out[i] += c.cell[i].drive * c.N.drivenTicks(c.cell[i].last, int32(t-1))
 	}
 	return out
 }

@@ -331,3 +331,64 @@ func TestDivisor(t *testing.T) {
 		}
 	}
 }
+
+// TestFireGraded: a graded neuron sends the difference of its level and its count, when it
+// is at least delta, at most max; its membrane stays. Levels: floor(V/θ+) at and above 0,
+// -floor(-V/θ-) below (θ- = θ+/alpha carries a leaky ReLU).
+func TestFireGraded(t *testing.T) {
+	for _, c := range []struct {
+		v, count, pos, neg, delta, max int64
+		sent                           int64
+	}{
+		{35, 0, 10, 100, 1, 100, 3},     // level 3
+		{35, 3, 10, 100, 1, 100, 0},     // sent already
+		{35, 1, 10, 100, 1, 100, 2},     // the change only
+		{9, 0, 10, 100, 1, 100, 0},      // level 0
+		{-99, 0, 10, 100, 1, 100, 0},    // -floor(99/100) = 0
+		{-250, 0, 10, 100, 1, 100, -2},  // leaky side: -floor(250/100)
+		{-250, 1, 10, 100, 1, 100, -3},  // from +1 to -2
+		{1000, 0, 10, 100, 1, 30, 30},   // level 100, at most 30 a message
+		{45, 2, 10, 100, 3, 100, 0},     // a change of 2 < delta 3: nothing (sigma-delta)
+		{55, 2, 10, 100, 3, 100, 3},     // a change of 3: sent
+		{-250, 0, 10, 1 << 62, 1, 9, 0}, // a graded ReLU: no negative level
+	} {
+		v, count := c.v, c.count
+		n := Fire(Graded, &Threshold{Pos: c.pos, Neg: c.neg, Delta: c.delta}, &v, &count, c.max)
+		if n != c.sent || v != c.v || count != c.count+n {
+			t.Errorf("V=%d count %d θ=%d/-%d delta %d max %d: sent %d, V %d, count %d; want %d, V unchanged", c.v, c.count, c.pos, c.neg, c.delta, c.max,
+				n, v, count, c.sent)
+		}
+	}
+}
+
+// TestNextFireIsExact: NextFire gives the first tick in which a neuron fires on its drive
+// alone, as stepping it tick by tick finds, for signed, IF and graded neurons, a drive
+// integrated in every tick from the onset or only once, in it.
+func TestNextFireIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < 20000; i++ {
+		kind := []Kind{Signed, IF, Graded}[rng.IntN(3)]
+		once := kind == Graded || rng.IntN(2) == 0
+		th := Threshold{Pos: 1 + rng.Int64N(20), Neg: 1 + rng.Int64N(60), Undo: rng.IntN(2) == 0, Delta: 1 + rng.Int64N(3)}
+		nr := Neurons{Kind: kind, Threshold: []Threshold{th}, MaxSpikes: 1 + rng.Int64N(3), Onset: rng.IntN(12), Once: once}
+		v, s, d, t0 := rng.Int64N(81)-40, rng.Int64N(7)-3, rng.Int64N(31)-15, rng.IntN(12)-1
+		want := -1
+		for k, w, c := t0+1, v, s; k <= t0+200; k++ {
+			if k == nr.Onset || k > nr.Onset && !once {
+				w += d
+			}
+			if Fire(kind, &th, &w, &c, nr.MaxSpikes) != 0 {
+				want = k
+				break
+			}
+		}
+		got, ok := nr.NextFire(0, v, s, d, t0)
+		if !ok {
+			got = -1
+		}
+		if got != want && !(want == -1 && got > t0+200) {
+			t.Fatalf("%v once=%v %+v max %d onset %d: V=%d count %d drive %d after tick %d: NextFire %d, stepping finds %d",
+				kind, once, th, nr.MaxSpikes, nr.Onset, v, s, d, t0, got, want)
+		}
+	}
+}

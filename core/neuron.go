@@ -22,9 +22,17 @@ const (
 	// MaxPool neurons track the net spike counts of their window's inputs and emit spikes
 	// by a PoolRule.
 	MaxPool
+	// Graded neurons integrate without resetting and send their level as graded messages
+	// (Loihi 2's graded spikes): the level of membrane V is floor(V/ThetaPos) for V >= 0
+	// and -floor(-V/ThetaNeg) below (the leaky ReLU of V in units of ThetaPos when ThetaNeg =
+	// ThetaPos/alpha); a neuron whose level differs from its net count by at least Delta
+	// sends the difference as one message, of at most MaxSpikes, and adds it to its count.
+	// Delta 1 sends every change (graded coding); a larger Delta only the changes beyond it
+	// (sigma-delta coding).
+	Graded
 )
 
-var kindNames = [...]string{Signed: "signed", IF: "if", Accumulator: "accumulator", MaxPool: "maxpool"}
+var kindNames = [...]string{Signed: "signed", IF: "if", Accumulator: "accumulator", MaxPool: "maxpool", Graded: "graded"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -65,10 +73,27 @@ type Neurons struct {
 	// and the initial membrane. Unused by MaxPool layers.
 	Threshold []Threshold
 	Bias, V0  []int64
-	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons).
+	// MaxSpikes is how many spikes a neuron may emit in one tick (1: classic neurons); a
+	// Graded neuron's largest message.
 	MaxSpikes int64
 	// Onset is the first tick in which the neurons integrate their bias and input current.
 	Onset int
+	// Once: the neurons integrate their bias and input current (their drive) in tick Onset
+	// only, instead of in every tick from it (graded codings, which send an activation
+	// once rather than a rate).
+	Once bool
+}
+
+// drivenTicks is the number of ticks in (last, t] in which the neurons integrate their drive.
+func (nr *Neurons) drivenTicks(last, t int32) int64 {
+	onset := int32(nr.Onset)
+	if nr.Once {
+		if last < onset && onset <= t {
+			return 1
+		}
+		return 0
+	}
+	return int64(max(0, t-max(last+1, onset)+1))
 }
 
 // Threshold is a channel's firing rule. A Signed neuron fires +1 at V >= Pos and -1 at
@@ -86,12 +111,22 @@ type Threshold struct {
 	Pos, Neg         int64
 	Undo             bool
 	BackPos, BackNeg int64
+	Delta            int64 // Graded: the least difference of level and count that is sent (>= 1)
 }
 
 // Fire applies the firing rule th of kind to a membrane after integration. It returns the
 // signed number of spikes emitted this tick (at most maxSpikes of either sign), takes their
 // charge from *v and adds them to *s, the neuron's net count so far.
 func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
+	if kind == Graded {
+		n := th.level(*v) - *s
+		if abs(n) < th.Delta {
+			return 0
+		}
+		n = max(-maxSpikes, min(n, maxSpikes))
+		*s += n
+		return n
+	}
 	undo := th.Undo && kind == Signed
 	var n int64
 	for n < maxSpikes && -n < maxSpikes {
@@ -115,6 +150,14 @@ func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
 		}
 	}
 	return n
+}
+
+// level is a Graded neuron's level for membrane v (see Graded).
+func (th *Threshold) level(v int64) int64 {
+	if v >= 0 {
+		return v / th.Pos
+	}
+	return -(-v / th.Neg)
 }
 
 // fireBounds is a channel's firing rule as four bounds that tell, without a branch each,
@@ -150,13 +193,29 @@ func bit(b bool) uint8 {
 }
 
 // NextFire returns the first tick after t in which a neuron of channel c with membrane v and
-// net count s, integrating the constant drive d in every tick >= Onset and receiving no
-// input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that
+// net count s, integrating the constant drive d in every tick >= Onset (in tick Onset only if
+// Once) and receiving no input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that
 // skips a neuron's ticks until then, and adds the skipped drive at once, computes what
 // integrating it tick by tick computes.
 func (nr *Neurons) NextFire(c int, v, s, d int64, t int) (tick int, ok bool) {
-	delay := int64(max(0, nr.Onset-1-t))
 	th := &nr.Threshold[c]
+	if nr.Once {
+		// The drive comes once, in tick Onset: without input the neuron fires in the next
+		// tick (taking the drive if that is the onset) or at the onset, or never.
+		fires := func(w int64) bool { s := s; return Fire(nr.Kind, th, &w, &s, nr.MaxSpikes) != 0 }
+		next, w := t+1, v
+		if next == nr.Onset {
+			w += d
+		}
+		switch {
+		case fires(w):
+			return next, true
+		case nr.Onset > next && fires(v+d):
+			return nr.Onset, true
+		}
+		return 0, false
+	}
+	delay := int64(max(0, nr.Onset-1-t))
 	pos, neg := th.Pos, th.Neg
 	undo := th.Undo && nr.Kind == Signed
 	best, found := int64(0), false
