@@ -195,7 +195,7 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 				}
 			}
 		}
-		if l.Kind == core.Accumulator {
+		if l.Kind == core.Accumulator || l.Once && t < l.Onset {
 			continue
 		}
 		for k := range v {

@@ -343,7 +343,7 @@ func (c *Core) Step() []Spike {
 		c.stepNeurons()
 	}
 	c.cands = c.cands[:0]
-	if c.pool == nil && c.N.Kind != Accumulator && c.N.Kind != Graded {
+	if c.pool == nil && (c.N.Kind == Signed || c.N.Kind == IF) && !c.N.Once {
 		active := float64(c.Updates-before) / float64(len(c.cell))
 		if !c.dense && active >= c.sweep.Enter {
 			c.toDense()
@@ -540,21 +540,24 @@ func (c *Core) collect() {
 func (c *Core) stepNeurons() {
 	t := c.now
 	nc := c.Box.C1 - c.Box.C0
-	fires := c.N.Kind != Accumulator
+	accumulates := c.N.Kind == Accumulator
+	waits := c.N.Once && t < c.N.Onset // integrates, fires from the onset (see Neurons.Once)
 	for _, i := range c.cands {
 		c.Updates++
 		n := &c.cell[i]
 		// Add the drive of the ticks since the neuron was last updated, up to this one.
 		c.v[i] += n.drive * c.N.drivenTicks(n.last, int32(t))
 		n.last = int32(t)
-		if !fires {
+		if accumulates {
 			continue
 		}
 		ch := c.Box.C0 + int(i)%nc
-		if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
-			c.out = append(c.out, Spike{int32(c.global(int(i))), int32(k)})
-			c.Spikes += abs(k)
-			c.Events++
+		if !waits {
+			if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
+				c.out = append(c.out, Spike{int32(c.global(int(i))), int32(k)})
+				c.Spikes += abs(k)
+				c.Events++
+			}
 		}
 		if tick, ok := c.N.NextFire(ch, c.v[i], n.count, n.drive, t); ok {
 			c.schedule(i, tick, t)

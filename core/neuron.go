@@ -79,8 +79,9 @@ type Neurons struct {
 	// Onset is the first tick in which the neurons integrate their bias and input current.
 	Onset int
 	// Once: the neurons integrate their bias and input current (their drive) in tick Onset
-	// only, instead of in every tick from it (graded codings, which send an activation
-	// once rather than a rate).
+	// only, instead of in every tick from it, and fire from that tick on; before it they only
+	// integrate what reaches them (graded codings: a neuron sends its activation once, when
+	// its deepest input has arrived, rather than a rate).
 	Once bool
 }
 
@@ -193,22 +194,23 @@ func bit(b bool) uint8 {
 }
 
 // NextFire returns the first tick after t in which a neuron of channel c with membrane v and
-// net count s, integrating the constant drive d in every tick >= Onset (in tick Onset only if
-// Once) and receiving no input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that
+// net count s, integrating the constant drive d in every tick >= Onset (in tick Onset only,
+// and firing from it, if Once) and receiving no input, fires (by Fire's rule); ok is false if it never does. It is exact: an engine that
 // skips a neuron's ticks until then, and adds the skipped drive at once, computes what
 // integrating it tick by tick computes.
 func (nr *Neurons) NextFire(c int, v, s, d int64, t int) (tick int, ok bool) {
 	th := &nr.Threshold[c]
 	if nr.Once {
-		// The drive comes once, in tick Onset: without input the neuron fires in the next
-		// tick (taking the drive if that is the onset) or at the onset, or never.
+		// The drive comes once, in tick Onset, and firing starts then: without input the
+		// neuron fires in the next tick (taking the drive if that is the onset), if that is
+		// not before the onset, or at the onset, or never.
 		fires := func(w int64) bool { s := s; return Fire(nr.Kind, th, &w, &s, nr.MaxSpikes) != 0 }
 		next, w := t+1, v
 		if next == nr.Onset {
 			w += d
 		}
 		switch {
-		case fires(w):
+		case next >= nr.Onset && fires(w):
 			return next, true
 		case nr.Onset > next && fires(v+d):
 			return nr.Onset, true

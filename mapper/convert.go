@@ -231,8 +231,15 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 	l.Bias = make([]int64, c)
 	l.V0 = make([]int64, c)
 	l.MaxSpikes = int64(cv.Options.MaxSpikes)
+	// A rate neuron takes its normalized bias in every tick, a graded one all its levels'
+	// worth once.
+	scale := 1.0
+	if cv.Options.Coding != Rate {
+		scale = float64(cv.Options.Levels())
+		l.MaxSpikes, l.Once = cv.Options.maxPayload(), true
+	}
 	for f := range theta {
-		l.Bias[f] = int64(math.Round(bias[f] * float64(theta[f])))
+		l.Bias[f] = int64(math.Round(bias[f] * float64(theta[f]) * scale))
 	}
 	if output {
 		l.Kind = core.Accumulator
@@ -257,10 +264,23 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 		return fmt.Errorf("activation %v has no spiking neuron (only an output layer may use it)", act)
 	}
 	l.Threshold = make([]core.Threshold, c)
+	graded, relu := cv.Options.Coding != Rate, l.Kind == core.IF
+	if graded {
+		l.Kind, l.Graded = core.Graded, true
+	}
 	for f, t := range theta {
 		neg := int64(math.Round(float64(t) * ratio))
-		l.Threshold[f] = core.Threshold{Pos: t, Neg: neg, Undo: cv.Options.Undo,
-			BackPos: fractionOf(cv.Options.UndoMargin, t), BackNeg: fractionOf(cv.Options.UndoMargin, neg)}
+		if !graded {
+			l.Threshold[f] = core.Threshold{Pos: t, Neg: neg, Undo: cv.Options.Undo,
+				BackPos: fractionOf(cv.Options.UndoMargin, t), BackNeg: fractionOf(cv.Options.UndoMargin, neg)}
+			continue
+		}
+		// A graded neuron's levels are its activation in units of theta/Levels (the negative
+		// side of a leaky layer in units of theta/(alpha·Levels)); a ReLU has none below 0.
+		if relu {
+			neg = math.MaxInt64
+		}
+		l.Threshold[f] = core.Threshold{Pos: t, Neg: neg, Delta: int64(cv.Options.Delta)}
 	}
 	if cv.Options.Init == InitHalf {
 		for f, t := range theta {

@@ -165,6 +165,9 @@ func (cv *Converted) shortcut(i int, s *model.Shortcut, a, b view, cal *Calibrat
 func (cv *Converted) maxPool(i int, m *model.MaxPool, in view) (view, error) {
 	l := chip.Layer{Name: fmt.Sprintf("%d maxpool %dx%d/%d", i, m.Size, m.Size, m.Stride),
 		Neurons: core.Neurons{Shape: chipShape(cv.Float.Layers[i].Out), Kind: core.MaxPool, Pool: cv.Options.Pool, MaxSpikes: int64(cv.Options.MaxSpikes)}}
+	if cv.Options.Coding != Rate { // the maximum of graded inputs, sent as graded messages
+		l.MaxSpikes, l.Graded = cv.Options.maxPayload(), true
+	}
 	for _, s := range in.segs {
 		if s.chip < 0 {
 			return view{}, errors.New("pools the network input: not supported")

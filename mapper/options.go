@@ -46,15 +46,44 @@ const (
 
 func (i Init) String() string { return [...]string{"zero", "half"}[i] }
 
+// Coding is how neurons send their activations.
+type Coding uint8
+
+const (
+	// Rate codes an activation as a rate of binary spikes over the ticks (Spiking-YOLO).
+	Rate Coding = iota
+	// Graded sends an activation once, quantized to 2^(PayloadBits-2) levels per
+	// normalization factor, as graded messages (Loihi 2's graded spikes), and each later
+	// change of it (a deeper input arriving) the same way.
+	Graded
+	// SigmaDelta is Graded that sends only the changes of at least Delta levels (Loihi 2's
+	// sigma-delta neurons).
+	SigmaDelta
+)
+
+func (c Coding) String() string { return [...]string{"rate", "graded", "sigma-delta"}[c] }
+
+// ParseCoding reads "rate", "graded" or "sigma-delta".
+func ParseCoding(s string) (Coding, error) {
+	i, err := parseName("coding", s, "rate", "graded", "sigma-delta")
+	return Coding(i), err
+}
+
 // Options control the conversion.
 type Options struct {
-	Norm       Norm
-	Stat       Stat
-	Neuron     NeuronModel
-	Init       Init
-	Pool       core.PoolRule
-	WeightBits int // bits of a signed weight, 2..24
-	MaxSpikes  int // spikes a neuron may emit per tick, >= 1
+	// Coding is how neurons send activations; PayloadBits (3..21: a message's payload is at
+	// most core.MaxSpikesLimit) the bits of a graded message, signed, and Delta the least change a sigma-delta neuron sends, in levels.
+	// Graded codings ignore MaxSpikes, Undo, UndoMargin and Warmup.
+	Coding      Coding
+	PayloadBits int
+	Delta       int
+	Norm        Norm
+	Stat        Stat
+	Neuron      NeuronModel
+	Init        Init
+	Pool        core.PoolRule
+	WeightBits  int // bits of a signed weight, 2..24
+	MaxSpikes   int // spikes a neuron may emit per tick, >= 1
 	// Undo lets signed neurons take back spikes, so that their counts follow the activation
 	// of their cumulative input (see core.Threshold) instead of keeping what a transient sent;
 	// UndoMargin, a fraction of the threshold in [0, 1], is how far past zero the membrane
@@ -68,13 +97,22 @@ type Options struct {
 
 // DefaultOptions are the settings that detect best per tick (see benchmarks/RESULTS.md).
 func DefaultOptions() Options {
-	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, UndoMargin: 0.5, Warmup: 0.25}
+	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, UndoMargin: 0.5, Warmup: 0.25,
+		PayloadBits: 8, Delta: 1}
 }
+
+// Levels is the number of levels per normalization factor of a graded coding:
+// 2^(PayloadBits-2), which leaves a message room for activations up to twice the factor.
+func (o Options) Levels() int64 { return 1 << (o.PayloadBits - 2) }
+
+// maxPayload is the largest magnitude of a graded message.
+func (o Options) maxPayload() int64 { return 1<<(o.PayloadBits-1) - 1 }
 
 // PaperOptions are Spiking-YOLO's settings: channel-wise normalization of the positive
 // activations, IBT neurons starting at 0, the paper's max-pool, no warm-up window.
 func PaperOptions() Options {
-	return Options{Norm: ChannelWise, Stat: StatPositive, Neuron: IBT, Init: InitZero, Pool: core.PoolFirstMax, WeightBits: 16, MaxSpikes: 1, Warmup: 0}
+	return Options{Norm: ChannelWise, Stat: StatPositive, Neuron: IBT, Init: InitZero, Pool: core.PoolFirstMax, WeightBits: 16, MaxSpikes: 1, Warmup: 0,
+		PayloadBits: 8, Delta: 1}
 }
 
 // Validate checks the options' ranges.
@@ -88,6 +126,14 @@ func (o Options) Validate() error {
 		return fmt.Errorf("undo margin %v: want a fraction in [0, 1]", o.UndoMargin)
 	case !(o.Warmup >= 0 && o.Warmup < 1):
 		return fmt.Errorf("warm-up %v: want a fraction in [0, 1)", o.Warmup)
+	case o.Coding > SigmaDelta:
+		return fmt.Errorf("coding %d: want rate, graded or sigma-delta", o.Coding)
+	case o.PayloadBits < 3 || o.PayloadBits > 21:
+		return fmt.Errorf("payload bits %d: want 3..21", o.PayloadBits)
+	case o.Delta < 1 || int64(o.Delta) > o.maxPayload():
+		return fmt.Errorf("delta %d: want 1..%d (the largest payload of %d bits)", o.Delta, o.maxPayload(), o.PayloadBits)
+	case o.Coding == Graded && o.Delta != 1:
+		return fmt.Errorf("delta %d: graded coding sends every change (delta 1); use sigma-delta", o.Delta)
 	}
 	return nil
 }

@@ -369,6 +369,67 @@ func TestConversionOptions(t *testing.T) {
 	})
 
 	// MaxSpikes: every layer's neurons, the max-pool's and the accumulator's included.
+	// Graded codings, 6 payload bits: 2^4 = 16 levels per factor, messages of at most 31.
+	// Spiking layers become graded neurons of the same thresholds (a ReLU, from --neuron if,
+	// has no negative level), every layer takes its drive once, biases are 16 times the
+	// rate's per-tick charge (layer 1: 0.5/3.5·148·16 = 338.29 and 0.25/4.45·137·16 = 123.15;
+	// the rate's are 21 and 8), the input current too, and the read-out divides by the levels
+	// over the whole run.
+	t.Run("coding", func(t *testing.T) {
+		rate := convertWith(t, nil)
+		for _, c := range []struct {
+			coding mapper.Coding
+			delta  int
+			neuron mapper.NeuronModel
+		}{{mapper.Graded, 1, mapper.IBT}, {mapper.SigmaDelta, 3, mapper.IF}} {
+			cv := convertWith(t, func(o *mapper.Options) { o.Coding, o.PayloadBits, o.Delta, o.Neuron = c.coding, 6, c.delta, c.neuron })
+			ls := cv.Net.Layers
+			for li, kind := range []core.Kind{core.Graded, core.Graded, core.MaxPool, core.Accumulator} {
+				l := ls[li]
+				if l.Kind != kind || l.Graded != (kind != core.Accumulator) || l.Once != (kind != core.MaxPool) || kind != core.Accumulator && l.MaxSpikes != 31 {
+					t.Errorf("%v: layer %d is %v graded %v once %v max %d; want %v, graded, drive once but pools, messages of at most 31", c.coding, li, l.Kind,
+						l.Graded, l.Once, l.MaxSpikes, kind)
+				}
+			}
+			pos, neg, _, _ := thresholdsOf(&ls[1])
+			checkInts(t, "graded: layer 1 Pos", pos, []int64{148, 137})
+			checkInts(t, "graded: layer 1 Neg", neg, []int64{148, 137})
+			checkInts(t, "graded: layer 1 bias", ls[1].Bias, []int64{338, 123})
+			checkInts(t, "rate: layer 1 bias", rate.Net.Layers[1].Bias, []int64{21, 8})
+			wantNeg := int64(1270)
+			if c.neuron == mapper.IF {
+				wantNeg = math.MaxInt64
+			}
+			for _, th := range ls[0].Threshold {
+				if th.Delta != int64(c.delta) || th.Neg != wantNeg {
+					t.Errorf("%v: layer 0 threshold %+v, want delta %d, Neg %d", c.coding, th, c.delta, wantNeg)
+				}
+			}
+			in := []float32{2, 1}
+			g, r := cv.Encode(in)[0], rate.Encode(in)[0]
+			for n := range g {
+				if abs := math.Abs(float64(g[n] - 16*r[n])); abs > 8 {
+					t.Errorf("%v: input current %d, the rate's %d per tick: want 16 times it, rounded once", c.coding, g[n], r[n])
+				}
+			}
+			if cv.WindowStart(100) != 0 || rate.WindowStart(100) != 25 {
+				t.Errorf("read-out windows start at %d (graded) and %d (rate), want 0 and 25", cv.WindowStart(100), rate.WindowStart(100))
+			}
+		}
+		for _, bad := range []func(o *mapper.Options){
+			func(o *mapper.Options) { o.Coding, o.Delta = mapper.Graded, 2 },
+			func(o *mapper.Options) { o.PayloadBits = 2 },
+			func(o *mapper.Options) { o.PayloadBits = 22 },
+			func(o *mapper.Options) { o.Coding, o.Delta = mapper.SigmaDelta, 0 },
+		} {
+			o := mapper.DefaultOptions()
+			bad(&o)
+			if o.Validate() == nil {
+				t.Errorf("options %+v validated", o)
+			}
+		}
+	})
+
 	t.Run("max spikes", func(t *testing.T) {
 		for _, k := range []int{1, 3} {
 			cv := convertWith(t, func(o *mapper.Options) { o.MaxSpikes = k })

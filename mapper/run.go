@@ -12,14 +12,19 @@ import (
 
 // Encode computes the input currents of the analog layers for one network input (CHW, the
 // float network's input shape): each neuron's normalized pre-activation times its threshold,
-// rounded to an integer charge per tick. It performs AnalogMACs float multiply-accumulates.
+// rounded to an integer charge per tick (graded codings: times the levels, once). It performs
+// AnalogMACs float multiply-accumulates.
 func (cv *Converted) Encode(input []float32) chip.Stimulus {
 	outs := model.NewRunner(cv.encoder).Run(input)
 	stim := make(chip.Stimulus, len(cv.Net.Layers))
+	scale := 1.0
+	if cv.Options.Coding != Rate {
+		scale = float64(cv.Options.Levels())
+	}
 	for k, li := range cv.analog {
 		cur := make([]int64, len(outs[k]))
 		for n, x := range outs[k] {
-			cur[n] = int64(math.Round(float64(x)))
+			cur[n] = int64(math.Round(float64(x) * scale))
 		}
 		stim[li] = cur
 	}
@@ -36,8 +41,14 @@ func (cv *Converted) AnalogMACs() int64 {
 }
 
 // WindowStart is the first tick of the read-out window of a run of T ticks: the outputs are
-// the membranes' growth from tick WindowStart(T) to T, per tick.
-func (cv *Converted) WindowStart(T int) int { return int(fractionOf(cv.Options.Warmup, int64(T))) }
+// the membranes' growth from tick WindowStart(T) to T, per tick (rate coding), or their
+// state at T (graded codings, whose window is the whole run).
+func (cv *Converted) WindowStart(T int) int {
+	if cv.Options.Coding != Rate {
+		return 0
+	}
+	return int(fractionOf(cv.Options.Warmup, int64(T)))
+}
 
 // fractionOf is floor(f·n), where a product within rounding error of a whole number is that
 // number: 0.29 of 100 is 29, although 0.29·100 is 28.999999999999996 in floating point.
@@ -85,7 +96,8 @@ func (cv *Converted) Decode(snaps []chip.Snapshot, T int) (map[int][]float32, er
 
 // DecodeCounts reads chip layer li's activations at checkpoint T from its neurons' net spike
 // counts, in the units of the model layer it implements (Source[li]): each count's growth
-// over the read-out window (as Decode), per tick, times the channel's normalization factor.
+// over the read-out window (as Decode), per tick (or level), times the channel's
+// normalization factor.
 // The snapshots must hold counts (chip.Probe.Counts); an accumulator has none (see Decode).
 func (cv *Converted) DecodeCounts(snaps []chip.Snapshot, T, li int) ([]float32, error) {
 	l := &cv.Net.Layers[li]
@@ -128,16 +140,21 @@ func (cv *Converted) decodeWindow(snaps []chip.Snapshot, T, li int, state func(*
 			return nil, err
 		}
 	}
-	ticks := T - max(s, cv.Net.Layers[li].Onset)
+	// A rate's unit is a spike per tick of the window the layer integrated in, a graded
+	// level's a level.
+	per := float64(T - max(s, cv.Net.Layers[li].Onset))
+	if cv.Options.Coding != Rate {
+		per = float64(cv.Options.Levels())
+	}
 	vals := make([]float32, len(end))
-	if ticks <= 0 {
+	if per <= 0 {
 		return vals, nil
 	}
 	for n, x := range end {
 		if start != nil {
 			x -= start[n]
 		}
-		vals[n] = float32(float64(x) * scale(n) / float64(ticks))
+		vals[n] = float32(float64(x) * scale(n) / per)
 	}
 	return vals, nil
 }

@@ -30,6 +30,9 @@ type convFlags struct {
 	undo       bool
 	undoMargin float64
 	warmup     float64
+	coding     string
+	payload    int
+	delta      int
 }
 
 func (c *convFlags) register(fs *pflag.FlagSet) {
@@ -46,6 +49,9 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.undo, "undo", d.Undo, "let signed neurons take back spikes so their counts follow their cumulative input")
 	fs.Float64Var(&c.undoMargin, "undo-margin", d.UndoMargin, "how far past zero, in thresholds, a membrane goes before its neuron takes a spike back")
 	fs.Float64Var(&c.warmup, "warmup", d.Warmup, "fraction of the ticks the read-out skips at the start")
+	fs.StringVar(&c.coding, "coding", d.Coding.String(), "how neurons send activations: rate (binary spikes over the ticks), graded (an activation once, as graded messages, then its changes) or sigma-delta (only changes of at least --delta levels)")
+	fs.IntVar(&c.payload, "payload-bits", d.PayloadBits, "bits of a graded message, signed: activations have 2^(bits-2) levels per normalization factor (graded codings)")
+	fs.IntVar(&c.delta, "delta", d.Delta, "the least change, in levels, a sigma-delta neuron sends")
 }
 
 // weightBitsFromArch documents, for commands that run on an architecture, that
@@ -61,8 +67,12 @@ func (c *convFlags) weightBitsFromArch(fs *pflag.FlagSet) {
 }
 
 func (c *convFlags) options() (mapper.Options, error) {
-	o := mapper.Options{WeightBits: c.weightBits, MaxSpikes: c.maxSpikes, Undo: c.undo, UndoMargin: c.undoMargin, Warmup: c.warmup}
+	o := mapper.Options{WeightBits: c.weightBits, MaxSpikes: c.maxSpikes, Undo: c.undo, UndoMargin: c.undoMargin, Warmup: c.warmup,
+		PayloadBits: c.payload, Delta: c.delta}
 	var err error
+	if o.Coding, err = mapper.ParseCoding(c.coding); err != nil {
+		return o, usagef("--coding: %v", err)
+	}
 	if o.Norm, err = mapper.ParseNorm(c.norm); err != nil {
 		return o, usagef("--norm: %v", err)
 	}

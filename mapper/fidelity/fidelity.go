@@ -75,7 +75,8 @@ type Point struct {
 	MAP            float64 // fidelity mAP@0.5
 	RelL2          float64 // ||decoded - float|| / ||float|| over all output layers and images
 	SpikesPerFrame float64
-	SynopsPerFrame float64
+	SynopsPerFrame float64 // accumulates: binary spikes' synaptic operations
+	MACsPerFrame   float64 // multiply-accumulates: graded messages' synaptic operations
 	FiringRate     float64 // spikes per spiking neuron per tick
 	Classes        int     // classes present in the ground truth
 	// Layers is, with Config.Layers, the relative L2 error of each chip layer's decoded
@@ -110,6 +111,7 @@ type perImage struct {
 	layerDen   [][]float64
 	spikes     []int64
 	synops     []int64
+	macs       []int64
 	energy     float64 // the engine's joules per frame
 	err        error
 }
@@ -182,11 +184,11 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 	for k, T := range cfg.Checkpoints {
 		var preds []metrics.Prediction
 		var num, den float64
-		var spikes, synops int64
+		var spikes, synops, macs int64
 		for _, r := range results {
 			preds = append(preds, r.preds[k]...)
 			num, den = num+r.num[k], den+r.den[k]
-			spikes, synops = spikes+r.spikes[k], synops+r.synops[k]
+			spikes, synops, macs = spikes+r.spikes[k], synops+r.synops[k], macs+r.macs[k]
 		}
 		p := Point{Ticks: T, RelL2: math.Sqrt(num / den), Classes: len(present)}
 		if cfg.Layers {
@@ -201,6 +203,7 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 		}
 		p.SpikesPerFrame = float64(spikes) / float64(len(images))
 		p.SynopsPerFrame = float64(synops) / float64(len(images))
+		p.MACsPerFrame = float64(macs) / float64(len(images))
 		p.FiringRate = p.SpikesPerFrame / float64(spiking) / float64(T)
 		p.MAP, _ = metrics.MeanAP(preds, truth, classes, 0.5, metrics.AllPoint)
 		if labelled > 0 {
@@ -277,17 +280,17 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 		for _, o := range detect.FromOutputs(net, cv.HeadOutputs(outs), im.W, im.H, cfg.Mode, cfg.PredictionScore, cfg.NMS) {
 			preds = append(preds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
 		}
-		var spikes, synops int64
+		var spikes, synops, macs int64
 		for _, s := range snaps {
 			if s.Tick == T {
 				for i := range s.Spikes {
-					spikes, synops = spikes+s.Spikes[i], synops+s.Synops[i]
+					spikes, synops, macs = spikes+s.Spikes[i], synops+s.Synops[i], macs+s.MACs[i]
 				}
 			}
 		}
 		r.preds = append(r.preds, preds)
 		r.num, r.den = append(r.num, num), append(r.den, den)
-		r.spikes, r.synops = append(r.spikes, spikes), append(r.synops, synops)
+		r.spikes, r.synops, r.macs = append(r.spikes, spikes), append(r.synops, synops), append(r.macs, macs)
 	}
 	return r
 }
