@@ -24,6 +24,9 @@ type Arch struct {
 	Topology    router.Topology
 	Limits      Limits
 	WeightBits  int
+	// Graded: the chip carries graded messages (Loihi 2's graded spikes) and the file prices
+	// their synaptic operations (energy_pj.mac and latency_ns.mac, optional constants).
+	Graded      bool
 	Energy      Costs   // joules per operation
 	Latency     Costs   // seconds per operation
 	TickMin     float64 // seconds: the shortest tick the chip runs (TrueNorth's is fixed at 1 ms)
@@ -63,6 +66,7 @@ type Costs struct {
 	HopNorthSouth  float64 // a packet crossing a north-south link
 	ChipCrossing   float64 // a packet crossing from one chip to another (on top of its hop)
 	Barrier        float64 // the barrier synchronization that ends each tick
+	MAC            float64 // one graded synaptic operation: a graded message's payload times a weight, added (0 where Graded is false)
 }
 
 //go:embed arch/*.yaml
@@ -113,7 +117,11 @@ var archFile = []struct {
 }
 
 var costKeys = []string{"synop", "neuron_active", "neuron_inactive", "spike_out", "message", "within_tile",
-	"hop_east_west", "hop_north_south", "chip_crossing", "barrier"}
+	"hop_east_west", "hop_north_south", "chip_crossing", "barrier", "mac"}
+
+// optionalKeys are the constants a file may leave out: a chip without graded messages has no
+// price for their synaptic operations.
+var optionalKeys = []string{"energy_pj.mac", "latency_ns.mac"}
 
 // Bounds of an architecture file's sizes. They keep every size, and every product of sizes
 // the simulator forms (cores of a board, bits of a core's synapse memory, neurons of a
@@ -252,7 +260,7 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 			a.Sources[path] = c.Source
 		}
 		for _, want := range archFile[sec].keys {
-			if _, ok := lines[k.Value+"."+want]; !ok {
+			if _, ok := lines[k.Value+"."+want]; !ok && !slices.Contains(optionalKeys, k.Value+"."+want) {
 				return nil, errAt(k, "section %s has no %s", k.Value, want)
 			}
 		}
@@ -328,8 +336,14 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 		g := func(k string) float64 { return values[section+"."+k] * unit }
 		return Costs{Synop: g("synop"), NeuronActive: g("neuron_active"), NeuronInactive: g("neuron_inactive"), SpikeOut: g("spike_out"),
 			Message: g("message"), WithinTile: g("within_tile"), HopEastWest: g("hop_east_west"), HopNorthSouth: g("hop_north_south"),
-			ChipCrossing: g("chip_crossing"), Barrier: g("barrier")}
+			ChipCrossing: g("chip_crossing"), Barrier: g("barrier"), MAC: g("mac")}
 	}
+	_, energyMAC := lines["energy_pj.mac"]
+	_, latencyMAC := lines["latency_ns.mac"]
+	if energyMAC != latencyMAC {
+		return nil, errAt(top, "energy_pj.mac and latency_ns.mac come together: a chip with graded messages prices their synaptic operations in both")
+	}
+	a.Graded = energyMAC
 	a.Energy = costs("energy_pj", 1e-12)
 	a.Latency = costs("latency_ns", 1e-9)
 	a.TickMin = values["latency_ns.tick_min"] * 1e-9

@@ -96,7 +96,7 @@ func TestEngineEqualsReference(t *testing.T) {
 	for seed := uint64(0); seed < 6; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		net, stim := randomNetwork(rng, seed%2 == 1, 1+int64(seed%3), core.PoolRule(seed/2%2))
-		checkEngine(t, net, stim, seed)
+		checkEngine(t, "loihi", net, stim, seed)
 	}
 }
 
@@ -118,7 +118,7 @@ func TestGradedEngineEqualsReference(t *testing.T) {
 		if spikes == 0 || macs == 0 || synops != 0 {
 			t.Fatalf("seed %d: %d spikes, %d MACs, %d accumulates: want graded messages only", seed, spikes, macs, synops)
 		}
-		checkEngine(t, net, stim, seed)
+		checkEngine(t, "loihi2", net, stim, seed)
 	}
 }
 
@@ -149,14 +149,17 @@ func gradedNetwork(rng *rand.Rand, delta int64, rule core.PoolRule) (*Network, S
 	return net, stim
 }
 
-// checkEngine runs net on the chip for every cut of its layers into cores (one neuron per
+// checkEngine runs net on the chip (architecture arch) for every cut of its layers into cores (one neuron per
 // core, small boxes, row bands, channel groups, whole layers), either routing and multicast,
 // every sweep and 1 and 3 workers, and compares the snapshots with the reference's.
-func checkEngine(t *testing.T, net *Network, stim Stimulus, seed uint64) {
+func checkEngine(t *testing.T, archName string, net *Network, stim Stimulus, seed uint64) {
 	t.Helper()
-	arch, err := Preset("loihi")
+	arch, err := Preset(archName)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for arch.Topology.Cores() < 4096 { // room for one neuron per core
+		arch.Topology.ChipsY++
 	}
 	probe := Probe{Ticks: []int{1, 2, 7, 30, 64, 100}, Counts: true}
 	want, err := Reference(net, stim, probe)

@@ -139,8 +139,14 @@ func Refine(ps ...*Program) (*Program, error) {
 }
 
 // build makes p's cores from its cuts, layer by layer, and its fan-out tables, kernels and
-// routes; core i sits on slot i.
+// routes; core i sits on slot i. A network with graded layers needs a graded architecture.
 func (p *Program) build() error {
+	for _, l := range p.Net.Layers {
+		if l.Graded && !p.Arch.Graded {
+			return fmt.Errorf("chip: layer %s sends graded messages, which the %s architecture does not carry or price (energy_pj.mac, latency_ns.mac): use one that does, such as loihi2",
+				l.Name, p.Arch.Name)
+		}
+	}
 	for l := range p.Net.Layers {
 		c := &p.cuts[l]
 		p.first = append(p.first, len(p.Cores))

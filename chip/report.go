@@ -17,7 +17,8 @@ type Category uint8
 
 // The categories of the energy report, in the order reports list them.
 const (
-	Synapse        Category = iota // synaptic operations
+	Synapse        Category = iota // synaptic operations of binary spikes (accumulates)
+	SynapseMAC                     // synaptic operations of graded messages (multiply-accumulates)
 	NeuronActive                   // neuron updates with input or a spike
 	NeuronInactive                 // neuron updates the hardware performs anyway
 	SpikeOut                       // spike events emitted
@@ -32,7 +33,7 @@ const (
 	NumCategories                  // the number of categories
 )
 
-var categoryNames = [NumCategories]string{"synapse", "neuron_active", "neuron_inactive", "spike_out", "messages", "within_tile",
+var categoryNames = [NumCategories]string{"synapse", "synapse_mac", "neuron_active", "neuron_inactive", "spike_out", "messages", "within_tile",
 	"hops_east_west", "hops_north_south", "chip_crossings", "barrier", "static", "input_encoding"}
 
 // String is the category's name in reports and JSON.
@@ -62,7 +63,8 @@ type Report struct {
 	Layers          []LayerReport
 	CoreEnergy      []float64 // joules per core (synapse, neuron, spike and message energy, and its packets' network energy)
 	BusiestLinks    []LinkLoad
-	Synops          int64
+	Synops          int64 // accumulates (binary spikes)
+	MACs            int64 // multiply-accumulates (graded messages)
 	Spikes          int64
 	Packets         int64 // packets sent
 	Hops            int64
@@ -84,6 +86,7 @@ type LayerReport struct {
 	Neurons int
 	Spikes  int64
 	Synops  int64
+	MACs    int64
 	Energy  float64 // joules: its cores' energy
 }
 
@@ -111,6 +114,7 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		sent := res.Sent[i]
 		var parts Energies
 		parts[Synapse] = float64(c.Synops) * e.Synop
+		parts[SynapseMAC] = float64(c.MACs) * e.MAC
 		parts[NeuronActive] = float64(c.Updates) * e.NeuronActive
 		parts[NeuronInactive] = float64(inactive) * e.NeuronInactive
 		parts[SpikeOut] = float64(c.Events) * e.SpikeOut
@@ -127,8 +131,10 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		lr.Cores++
 		lr.Spikes += c.Spikes
 		lr.Synops += c.Synops
+		lr.MACs += c.MACs
 		lr.Energy += r.CoreEnergy[i]
 		r.Synops += c.Synops
+		r.MACs += c.MACs
 		r.Spikes += c.Spikes
 	}
 	r.Chips = p.Chips()
@@ -211,7 +217,7 @@ func (p *Program) idleTime() float64 {
 func (c *clock) core(ci int32, d core.Counters) float64 {
 	l := &c.p.Arch.Latency
 	size := int64(c.p.Cores[ci].Box.Size())
-	return float64(d.Synops)*l.Synop + float64(d.Updates)*l.NeuronActive + float64(size-d.Updates)*l.NeuronInactive +
+	return float64(d.Synops)*l.Synop + float64(d.MACs)*l.MAC + float64(d.Updates)*l.NeuronActive + float64(size-d.Updates)*l.NeuronInactive +
 		float64(d.Events)*l.SpikeOut + float64(d.Packets)*l.Message
 }
 

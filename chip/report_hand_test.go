@@ -3,6 +3,7 @@ package chip
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"spikeyolo/core"
@@ -280,7 +281,7 @@ func TestReportHandMesh(t *testing.T) {
 			// 2×25 + 6×25 + 1870 + 3×25); the frame 3264 + 145 + 349.215 + 460 = 4218.215 pJ.
 			"percore", router.PerCore, handReport{
 				cores: 19, chips: 3, ticks: T, synops: 44, spikes: 20, packets: 40, hops: 75, crossings: 35,
-				category: map[string]float64{"synapse": 44 * 2, "neuron_active": 47 * 3, "neuron_inactive": 48 * 5,
+				category: map[string]float64{"synapse_mac": 0, "synapse": 44 * 2, "neuron_active": 47 * 3, "neuron_inactive": 48 * 5,
 					"spike_out": 15 * 7, "messages": 40 * 11, "within_tile": 10 * 13, "hops_east_west": 55 * 17,
 					"hops_north_south": 20 * 19, "chip_crossings": 35 * 23, "barrier": 5 * 29,
 					"static": 31e-6 * 3 * 3755e-9 / picoJ, "input_encoding": 100 * 4.6},
@@ -311,7 +312,7 @@ func TestReportHandMesh(t *testing.T) {
 			// 425+285+460 = 2039 pJ; the frame 2039 + 145 + 286.905 + 460 = 2930.905 pJ.
 			"tree", router.Tree, handReport{
 				cores: 19, chips: 3, ticks: T, synops: 44, spikes: 20, packets: 15, hops: 40, crossings: 20,
-				category: map[string]float64{"synapse": 44 * 2, "neuron_active": 47 * 3, "neuron_inactive": 48 * 5,
+				category: map[string]float64{"synapse_mac": 0, "synapse": 44 * 2, "neuron_active": 47 * 3, "neuron_inactive": 48 * 5,
 					"spike_out": 15 * 7, "messages": 15 * 11, "within_tile": 10 * 13, "hops_east_west": 25 * 17,
 					"hops_north_south": 15 * 19, "chip_crossings": 20 * 23, "barrier": 5 * 29,
 					"static": 31e-6 * 3 * 3085e-9 / picoJ, "input_encoding": 100 * 4.6},
@@ -385,7 +386,7 @@ func TestReportHandIdle(t *testing.T) {
 		{Name: "k", Cores: 1, Neurons: 2, Synops: 2, Energy: 100},
 	}
 	category := func(frame float64) map[string]float64 {
-		return map[string]float64{"synapse": 2 * 2, "neuron_active": 4 * 3, "neuron_inactive": 76 * 5, "spike_out": 2 * 7,
+		return map[string]float64{"synapse_mac": 0, "synapse": 2 * 2, "neuron_active": 4 * 3, "neuron_inactive": 76 * 5, "spike_out": 2 * 7,
 			"messages": 2 * 11, "within_tile": 0, "hops_east_west": 2 * 17, "hops_north_south": 0, "chip_crossings": 0,
 			"barrier": 10 * 29, "static": 31e-6 * frame * nanoS / picoJ, "input_encoding": 0}
 	}
@@ -442,7 +443,7 @@ func TestReportHandWithinTile(t *testing.T) {
 	}
 	checkHand(t, runHand(t, prog, Stimulus{{10}, nil}, T, 1, 0, 0), handReport{
 		cores: 2, chips: 1, ticks: T, synops: 2, spikes: 3, packets: 3,
-		category: map[string]float64{"synapse": 2 * 2, "neuron_active": 5 * 3, "neuron_inactive": 1 * 5, "spike_out": 3 * 7,
+		category: map[string]float64{"synapse_mac": 0, "synapse": 2 * 2, "neuron_active": 5 * 3, "neuron_inactive": 1 * 5, "spike_out": 3 * 7,
 			"messages": 3 * 11, "within_tile": 3 * 13, "hops_east_west": 0, "hops_north_south": 0, "chip_crossings": 0,
 			"barrier": 3 * 29, "static": 31e-6 * 746e-9 / picoJ, "input_encoding": 0},
 		energy: 227.126,
@@ -506,7 +507,7 @@ func TestReportLoihiTwoChips(t *testing.T) {
 	cores[108], cores[128] = 4*81+20*3.0+12*4.0+4*832, 3*23.6+3*81+52
 	checkHand(t, runHand(t, prog, stim, T, 1, 0, 0), handReport{
 		cores: 129, chips: 2, ticks: T, synops: 3, spikes: 4, packets: 4, hops: 32, crossings: 4,
-		category: map[string]float64{"synapse": 3 * 23.6, "neuron_active": 7 * 81, "neuron_inactive": 509 * 52,
+		category: map[string]float64{"synapse_mac": 0, "synapse": 3 * 23.6, "neuron_active": 7 * 81, "neuron_inactive": 509 * 52,
 			"spike_out": 0, "messages": 0, "within_tile": 0, "hops_east_west": 20 * 3.0, "hops_north_south": 12 * 4.0,
 			"chip_crossings": 4 * 832, "barrier": 0, "static": 0.104 * 2 * 2064.1e-9 / picoJ, "input_encoding": 0},
 		energy: 459874.6,
@@ -552,5 +553,43 @@ func TestIdleDenseStep(t *testing.T) {
 	// = 131 ns; 3 idle ticks of 43 ns; 5 barriers of 73 ns.
 	if want := (88 + 59 + 131 + 3*43 + 5*73) * nanoS; !nearRel(res.Time.Frame, want) {
 		t.Errorf("frame %v s, want %v s", res.Time.Frame, want)
+	}
+}
+
+// TestReportGradedMACs: a graded message costs one multiply-accumulate per target, priced by
+// the architecture's mac constant, whatever its payload; binary synaptic operations stay at 0.
+// A graded neuron with current 8 and threshold 4 sends level 2 once, in tick 0, to an
+// accumulator of 2 channels: 2 MACs (not 4 accumulates), at 19 pJ and 31 ns each. An
+// architecture without a mac price refuses the network.
+func TestReportGradedMACs(t *testing.T) {
+	s := handSource("s", 1, 4, 1)
+	s.Kind, s.Graded, s.Once, s.MaxSpikes = core.Graded, true, true, 100
+	s.Threshold[0].Delta = 1
+	k := handSink("k", 2, 0, 0, s.Shape)
+	k.Once = true
+	net := &Network{Layers: []Layer{s, k}}
+	grids := []Grid{{1, 1, 1}, {2, 1, 1}}
+	if _, err := NewProgram(net, handArch(0), grids, router.XY, router.PerCore); err == nil || !strings.Contains(err.Error(), "graded") {
+		t.Errorf("an architecture without graded synaptic operations took a graded network: %v", err)
+	}
+	arch := handArch(0)
+	arch.Graded, arch.Energy.MAC, arch.Latency.MAC = true, 19*picoJ, 31*nanoS
+	prog, err := NewProgram(net, arch, grids, router.XY, router.PerCore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Run(Stimulus{{8}, nil}, Probe{Ticks: []int{3}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := prog.Report(res, 0, 0)
+	if r.MACs != 2 || r.Synops != 0 || r.Spikes != 2 || !nearRel(r.ByCategory["synapse_mac"], 2*19*picoJ) || r.ByCategory["synapse"] != 0 {
+		t.Errorf("%d MACs, %d accumulates, %d unit spikes, synapse_mac %v J, synapse %v J; want 2, 0, 2, 38 pJ, 0", r.MACs, r.Synops, r.Spikes,
+			r.ByCategory["synapse_mac"], r.ByCategory["synapse"])
+	}
+	// Tick 1: the accumulator's pipeline, 2 MACs (62 ns) + 2 active updates (82) + a message
+	// (53); tick 0 the source's 41 + 47 = 88 ns; tick 2 idle, the accumulator's 2 × 43 ns.
+	if want := 2*31 + 2*41 + 53.0; !nearRel(res.Time.Compute-(88+86)*nanoS, want*nanoS) {
+		t.Errorf("compute time %v s, want tick 0's 88 ns + tick 1's %v ns + an idle 86 ns", res.Time.Compute, want)
 	}
 }
