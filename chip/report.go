@@ -69,7 +69,7 @@ type Report struct {
 	Packets         int64 // packets sent
 	Hops            int64
 	Crossings       int64
-	EnergyPerSynop  float64 // joules per synaptic operation (the whole frame's energy over them)
+	EnergyPerSynop  float64 // joules per synaptic operation, accumulate or multiply-accumulate (the whole frame's energy over them)
 	TickTime        float64 // seconds per tick
 	FrameTime       float64 // seconds per frame
 	Time            Timing
@@ -146,8 +146,8 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 	for k, v := range r.Energies {
 		r.ByCategory[Category(k).String()] = v
 	}
-	if r.Synops > 0 {
-		r.EnergyPerSynop = r.Energy / float64(r.Synops)
+	if ops := r.Synops + r.MACs; ops > 0 {
+		r.EnergyPerSynop = r.Energy / float64(ops)
 	}
 	if res.Ticks > 0 {
 		r.TickTime = res.Time.Frame / float64(res.Ticks)

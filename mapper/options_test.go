@@ -369,7 +369,7 @@ func TestConversionOptions(t *testing.T) {
 	})
 
 	// MaxSpikes: every layer's neurons, the max-pool's and the accumulator's included.
-	// Graded codings, 6 payload bits: 2^4 = 16 levels per factor, messages of at most 31.
+	// Graded codings, 8 payload bits: 2^4 = 16 levels per factor, messages of at most 127.
 	// Spiking layers become graded neurons of the same thresholds (a ReLU, from --neuron if,
 	// has no negative level), every layer takes its drive once, biases are 16 times the
 	// rate's per-tick charge (layer 1: 0.5/3.5·148·16 = 338.29 and 0.25/4.45·137·16 = 123.15;
@@ -382,12 +382,12 @@ func TestConversionOptions(t *testing.T) {
 			delta  int
 			neuron mapper.NeuronModel
 		}{{mapper.Graded, 1, mapper.IBT}, {mapper.SigmaDelta, 3, mapper.IF}} {
-			cv := convertWith(t, func(o *mapper.Options) { o.Coding, o.PayloadBits, o.Delta, o.Neuron = c.coding, 6, c.delta, c.neuron })
+			cv := convertWith(t, func(o *mapper.Options) { o.Coding, o.PayloadBits, o.Delta, o.Neuron = c.coding, 8, c.delta, c.neuron })
 			ls := cv.Net.Layers
 			for li, kind := range []core.Kind{core.Graded, core.Graded, core.MaxPool, core.Accumulator} {
 				l := ls[li]
-				if l.Kind != kind || l.Graded != (kind != core.Accumulator) || l.Once != (kind != core.MaxPool) || kind != core.Accumulator && l.MaxSpikes != 31 {
-					t.Errorf("%v: layer %d is %v graded %v once %v max %d; want %v, graded, drive once but pools, messages of at most 31", c.coding, li, l.Kind,
+				if l.Kind != kind || l.Graded != (kind != core.Accumulator) || l.Once != (kind != core.MaxPool) || kind != core.Accumulator && l.MaxSpikes != 127 {
+					t.Errorf("%v: layer %d is %v graded %v once %v max %d; want %v, graded, drive once but pools, messages of at most 127", c.coding, li, l.Kind,
 						l.Graded, l.Once, l.MaxSpikes, kind)
 				}
 			}
@@ -418,7 +418,7 @@ func TestConversionOptions(t *testing.T) {
 		}
 		for _, bad := range []func(o *mapper.Options){
 			func(o *mapper.Options) { o.Coding, o.Delta = mapper.Graded, 2 },
-			func(o *mapper.Options) { o.PayloadBits = 2 },
+			func(o *mapper.Options) { o.PayloadBits = 4 },
 			func(o *mapper.Options) { o.PayloadBits = 22 },
 			func(o *mapper.Options) { o.Coding, o.Delta = mapper.SigmaDelta, 0 },
 		} {

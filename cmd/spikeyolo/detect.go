@@ -235,9 +235,10 @@ func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, m
 	for i, l := range cv.Net.Layers {
 		res.Spikes += last.Spikes[i]
 		res.Synops += last.Synops[i]
+		res.MACs += last.MACs[i]
 		src := cv.Source[i]
 		res.Layers = append(res.Layers, jsonLayer{Index: src, Type: cv.Float.Layers[src].Op.Kind(), Neurons: l.Shape.Size(),
-			Spikes: last.Spikes[i], Synops: last.Synops[i]})
+			Spikes: last.Spikes[i], Synops: last.Synops[i], MACs: last.MACs[i]})
 	}
 	return res, nil
 }
@@ -251,6 +252,7 @@ type jsonImage struct {
 	Timesteps  int             `json:"timesteps,omitempty"`
 	Spikes     int64           `json:"spikes,omitempty"`
 	Synops     int64           `json:"synops,omitempty"`
+	MACs       int64           `json:"macs,omitempty"` // graded messages' synaptic operations
 	Cores      int             `json:"cores,omitempty"`
 	Packets    int64           `json:"packets,omitempty"`
 	Hops       int64           `json:"hops,omitempty"`
@@ -302,6 +304,7 @@ type jsonLayer struct {
 	Neurons int    `json:"neurons"`
 	Spikes  int64  `json:"spikes"`
 	Synops  int64  `json:"synops"`
+	MACs    int64  `json:"macs,omitempty"`
 }
 
 func round(x float64, digits int) float64 {
@@ -353,7 +356,12 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 		fmt.Fprintf(w, "  %-14s %5.1f%%  box %4.0f %4.0f %4.0f %4.0f\n", d.Class, 100*d.Score, d.Box[0], d.Box[1], d.Box[2], d.Box[3])
 	}
 	if out.Timesteps > 0 {
-		fmt.Fprintf(w, "  %d spikes, %d synaptic operations\n", out.Spikes, out.Synops)
+		if out.MACs > 0 {
+			fmt.Fprintf(w, "  %d unit spikes, %d synaptic operations: %d multiply-accumulates of graded messages, %d accumulates\n", out.Spikes,
+				out.Synops+out.MACs, out.MACs, out.Synops)
+		} else {
+			fmt.Fprintf(w, "  %d spikes, %d synaptic operations\n", out.Spikes, out.Synops)
+		}
 	}
 	if r := out.report; r != nil {
 		fmt.Fprintf(w, "  %s: %d cores on %d chips, %d packets, %d hops, %d chip crossings; %.3g J per frame (%.3g J per synaptic op; float network on 45 nm: %.3g J), %.3g s per frame (%.3g s per tick)\n",
