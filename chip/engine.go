@@ -57,7 +57,10 @@ func (p *Program) Run(stim Stimulus, probe Probe, workers int) (*Result, error) 
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	e := p.newEngine(stim, probe, workers)
+	e, err := p.newEngine(stim, probe, workers)
+	if err != nil {
+		return nil, err
+	}
 	t := e.nextTick(0)
 	for t < e.T {
 		end := e.spanEnd(t)
@@ -123,7 +126,7 @@ func grown(before, after core.Counters) core.Counters {
 		Spikes: after.Spikes - before.Spikes, Events: after.Events - before.Events, Packets: after.Packets - before.Packets}
 }
 
-func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
+func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) (*engine, error) {
 	T := probe.Ticks[len(probe.Ticks)-1]
 	e := &engine{p: p, routes: p.routes, probe: probe, T: T, cores: make([]*core.Core, len(p.Cores)),
 		outbox: make([]outbox, len(p.Cores)), wakes: newWakeQueue(len(p.Cores)), wakeAt: make([]int32, len(p.Cores)),
@@ -137,7 +140,11 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 			inputs = append(inputs, core.Input{From: from, K: p.kernels[spec.Layer][j], Graded: p.Net.Layers[from].Graded})
 		}
 		e.cores[i] = core.NewCore(&l.Neurons, spec.Box, inputs, p.sweep)
-		e.cores[i].Reset(stim[spec.Layer], T)
+		from, err := start(p.Net, probe.From, spec.Layer)
+		if err != nil {
+			return nil, err
+		}
+		e.cores[i].Reset(stim[spec.Layer], T, from)
 		e.outbox[i].classes = len(e.routes.classes[i])
 		e.outbox[i].first = -2
 		e.wakeAt[i] = int32(e.cores[i].NextWake(-1))
@@ -151,7 +158,7 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) *engine {
 		e.workers = append(e.workers, &worker{busy: make([]bool, chunkTicks), slowest: make([]float64, chunkTicks),
 			sends: make([][]send, chunkTicks), work: make([][]coreWork, chunkTicks)})
 	}
-	return e
+	return e, nil
 }
 
 // nextTick is the first tick from t in which a core may step, or T: t itself if packets
@@ -341,7 +348,7 @@ func (e *engine) closeTicks(t0, t1 int) {
 // between the last tick run and t.
 func (e *engine) snapshot(t int) {
 	for ; e.probed < len(e.probe.Ticks) && e.probe.Ticks[e.probed] <= t; e.probed++ {
-		e.res.Snapshots = append(e.res.Snapshots, e.p.snapshot(e.cores, e.probe.Ticks[e.probed], e.probe.Counts))
+		e.res.Snapshots = append(e.res.Snapshots, e.p.snapshot(e.cores, e.probe.Ticks[e.probed], e.probe))
 	}
 }
 
@@ -673,7 +680,8 @@ func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
 }
 
 // snapshot records the state after tick ticks.
-func (p *Program) snapshot(cores []*core.Core, tick int, counts bool) Snapshot {
+func (p *Program) snapshot(cores []*core.Core, tick int, probe Probe) Snapshot {
+	counts := probe.Counts || probe.State
 	n := len(p.Net.Layers)
 	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), MACs: make([]int64, n), Membranes: make([][]int64, n)}
 	if counts {
@@ -695,9 +703,11 @@ func (p *Program) snapshot(cores []*core.Core, tick int, counts bool) Snapshot {
 		s.Spikes[l] += c.Spikes
 		s.Synops[l] += c.Synops
 		s.MACs[l] += c.MACs
-		if p.Net.Layers[l].Kind == core.Accumulator {
+		kind := p.Net.Layers[l].Kind
+		if kind == core.Accumulator || probe.State && kind != core.MaxPool {
 			scatter(&s.Membranes[l], l, c.Box, c.Membranes(tick))
-		} else if counts {
+		}
+		if kind != core.Accumulator && counts {
 			scatter(&s.Counts[l], l, c.Box, c.Counts())
 		}
 	}

@@ -210,3 +210,92 @@ func compareSnapshots(t *testing.T, want, got []Snapshot, seed uint64, split int
 		}
 	}
 }
+
+// TestResumeEqualsFresh: a graded network (delta 1) run on one input and resumed with the
+// difference to a second input (Probe.From) ends where a fresh run on the second input ends,
+// every neuron's count and every output membrane, on the reference and on the chip; and the
+// chip's resumed run equals the reference's resumed run, snapshot for snapshot, operations
+// included. A resumed run sends only what changed: fewer MACs than the fresh run.
+func TestResumeEqualsFresh(t *testing.T) {
+	arch, err := Preset("loihi2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for arch.Topology.Cores() < 2048 {
+		arch.Topology.ChipsY++
+	}
+	const T = 60
+	for seed := uint64(0); seed < 3; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 97))
+		net, first := gradedNetwork(rng, 1, core.PoolExact)
+		second, diff := Stimulus{slices.Clone(first[0]), nil, nil, nil, nil, nil}, Stimulus{make([]int64, len(first[0])), nil, nil, nil, nil, nil}
+		for i := range second[0] {
+			if rng.IntN(3) == 0 { // a third of the input changes a little
+				second[0][i] += rng.Int64N(401) - 200
+			}
+			diff[0][i] = second[0][i] - first[0][i]
+		}
+		ends := Probe{Ticks: []int{T}, State: true}
+		fresh, err := Reference(net, second, ends)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := Reference(net, first, ends)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resume := Probe{Ticks: []int{1, 2, 7, 30, T}, Counts: true, State: true, From: &before[0]}
+		want, err := Reference(net, diff, resume)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := want[len(want)-1]
+		for l, layer := range net.Layers {
+			if !slices.Equal(end.Counts[l], fresh[0].Counts[l]) || layer.Kind == core.Accumulator && !slices.Equal(end.Membranes[l], fresh[0].Membranes[l]) {
+				t.Fatalf("seed %d layer %d (%s): resumed, counts or membranes differ from a fresh run's", seed, l, layer.Name)
+			}
+		}
+		var resumedMACs, freshMACs int64
+		for l := range net.Layers {
+			resumedMACs, freshMACs = resumedMACs+end.MACs[l], freshMACs+fresh[0].MACs[l]
+		}
+		if resumedMACs == 0 || resumedMACs >= freshMACs {
+			t.Errorf("seed %d: the resumed run did %d MACs, a fresh run %d: want fewer but some", seed, resumedMACs, freshMACs)
+		}
+		// Also resumed from an early tick, before the first run settles (pools lag, neurons
+		// wait for their onset): the chip must still equal the reference.
+		early := Probe{Ticks: []int{4}, State: true}
+		beforeEarly, err := Reference(net, first, early)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resumeEarly := resume
+		resumeEarly.From = &beforeEarly[0]
+		wantEarly, err := Reference(net, diff, resumeEarly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, grid := range []Grid{{1, 1, 1}, {2, 3, 4}, {1 << 10, 1 << 10, 1 << 10}} {
+			prog, err := NewProgram(net, arch, clipGrids(net, grid), router.XY, router.PerCore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				stop Probe
+				want []Snapshot
+			}{{ends, want}, {early, wantEarly}} {
+				chipBefore, err := prog.Run(first, c.stop, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resumeChip := resume
+				resumeChip.From = &chipBefore.Snapshots[0]
+				res, err := prog.Run(diff, resumeChip, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareSnapshots(t, c.want, res.Snapshots, seed, 0)
+			}
+		}
+	}
+}

@@ -15,7 +15,8 @@ type Snapshot struct {
 	// (a multi-spike of n reaching m targets counts n·m, as n single spikes would), and
 	// the multiply-accumulates of graded messages (one per message and target).
 	Spikes, Synops, MACs []int64
-	// Per layer: the membranes of accumulator layers (nil for the others).
+	// Per layer: the membranes of accumulator layers (nil for the others; of every layer but
+	// the max-pools when the probe asks for State).
 	Membranes [][]int64
 	// Per layer, per neuron: the net spike count (positive minus negative) so far; only
 	// when the probe asks for it.
@@ -29,12 +30,40 @@ type Snapshot struct {
 // common refinement's (Refine). If Progress is set, the chip engine calls it, from the
 // goroutine that called Run, with the number of ticks run so far, as it goes (the reference
 // ignores Trace, TraceOnly and Progress).
+//
+// With State, the snapshots hold every neuron's membrane and net count, so that a run can
+// resume from one: a run with From starts where the run that took that snapshot ended (every
+// membrane and count, a max-pool's inputs at their sources' counts), does not integrate the
+// biases again, and adds its stimulus on top: for a graded network's next frame (Neurons.Once),
+// the difference of the input currents, so that only what changed travels.
 type Probe struct {
 	Ticks     []int
 	Counts    bool
+	State     bool
+	From      *Snapshot
 	Trace     bool
 	TraceOnly bool
 	Progress  func(ticks int)
+}
+
+// start is where layer l of net resumes from snapshot from (nil: from scratch).
+func start(net *Network, from *Snapshot, l int) (*core.Start, error) {
+	if from == nil {
+		return nil, nil
+	}
+	layer := &net.Layers[l]
+	if len(from.Counts) != len(net.Layers) || len(from.Membranes) != len(net.Layers) || (layer.Kind != core.Accumulator && len(from.Counts[l]) != layer.Shape.Size()) ||
+		(layer.Kind != core.MaxPool && len(from.Membranes[l]) != layer.Shape.Size()) {
+		return nil, fmt.Errorf("chip: layer %d (%s): the snapshot to resume from lacks its state (take it with Probe.State, from a run of this network)", l, layer.Name)
+	}
+	st := &core.Start{V: from.Membranes[l], Counts: from.Counts[l]}
+	if st.Counts == nil { // an accumulator
+		st.Counts = make([]int64, layer.Shape.Size())
+	}
+	for _, in := range layer.Inputs {
+		st.Sources = append(st.Sources, from.Counts[in.From])
+	}
+	return st, nil
 }
 
 // spike is a neuron's signed spike count in one tick.
@@ -53,6 +82,7 @@ type refLayer struct {
 	spikes    int64
 	synops    int64
 	macs      int64
+	resumed   bool             // started from a snapshot (Probe.From): the bias is in the membranes already
 	hv, wv    int              // MaxPool: the virtual input map's rows and columns
 	taps      []*core.TapTable // per input: the taps of every source position
 }
@@ -75,6 +105,11 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 	for i := range net.Layers {
 		l := &net.Layers[i]
 		st := &state[i]
+		from, err := start(net, probe.From, i)
+		if err != nil {
+			return nil, err
+		}
+		st.resumed = from != nil
 		for _, in := range l.Inputs {
 			st.taps = append(st.taps, core.NewTapTable(&in.Synapses))
 		}
@@ -88,6 +123,12 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 			if l.Pool == core.PoolFirstMax {
 				st.now = make([]int64, len(st.inputs))
 			}
+			if from != nil {
+				copy(st.count, from.Counts)
+				for k, in := range l.Inputs {
+					refPoolInputs(&in.Synapses, st, from.Sources[k])
+				}
+			}
 			continue
 		}
 		st.v = make([]int64, l.Shape.Size())
@@ -95,6 +136,12 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 		for c := 0; c < l.Shape.C; c++ {
 			for k := c * hw; k < (c+1)*hw; k++ {
 				st.v[k] = l.V0[c]
+			}
+		}
+		if from != nil {
+			copy(st.v, from.V)
+			if st.count != nil {
+				copy(st.count, from.Counts)
 			}
 		}
 	}
@@ -110,7 +157,7 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 			state[i].prev, state[i].cur = state[i].cur, state[i].prev[:0]
 		}
 		for ; next < len(ticks) && ticks[next] == t+1; next++ {
-			snaps = append(snaps, snapshot(net, state, t+1, probe.Counts))
+			snaps = append(snaps, snapshot(net, state, t+1, probe))
 		}
 	}
 	return snaps, nil
@@ -149,18 +196,35 @@ func refDeliver(net *Network, state []refLayer, i int) {
 				st.countOps(graded, sp.n, s.Deliver(c, taps, sp.n, st.v))
 				continue
 			}
-			vc := s.DstC0 + c - s.SrcC0
-			y, x := pos/s.Src.W, pos%s.Src.W
-			for i := 0; i < s.Upsample; i++ {
-				for j := 0; j < s.Upsample; j++ {
-					k := (vc*st.hv+y*s.Upsample+i)*st.wv + x*s.Upsample + j
-					st.inputs[k] += sp.n
-					if st.now != nil {
-						st.now[k] += sp.n
-					}
-				}
-			}
+			refPoolInput(s, st, c, pos, sp.n, true)
 			st.countOps(graded, sp.n, int64(len(taps)))
+		}
+	}
+}
+
+// refPoolInput adds n to the count of every virtual position (upsampled copy) of source
+// neuron (c, pos) of a max-pool's input s, and to this tick's if thisTick and the rule keeps
+// them.
+func refPoolInput(s *core.Synapses, st *refLayer, c, pos int, n int64, thisTick bool) {
+	vc := s.DstC0 + c - s.SrcC0
+	y, x := pos/s.Src.W, pos%s.Src.W
+	for i := 0; i < s.Upsample; i++ {
+		for j := 0; j < s.Upsample; j++ {
+			k := (vc*st.hv+y*s.Upsample+i)*st.wv + x*s.Upsample + j
+			st.inputs[k] += n
+			if st.now != nil && thisTick {
+				st.now[k] += n
+			}
+		}
+	}
+}
+
+// refPoolInputs sets a resumed max-pool's input counts from its input s's source counts.
+func refPoolInputs(s *core.Synapses, st *refLayer, counts []int64) {
+	hw := s.Src.H * s.Src.W
+	for c := s.SrcC0; c < s.SrcC0+s.NumC; c++ {
+		for pos := range hw {
+			refPoolInput(s, st, c, pos, counts[c*hw+pos], false)
 		}
 	}
 }
@@ -187,7 +251,9 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 		v := st.v[c*hw : (c+1)*hw]
 		if t == l.Onset || t > l.Onset && !l.Once {
 			for k := range v {
-				v[k] += l.Bias[c]
+				if !st.resumed { // else the bias is in the membranes already
+					v[k] += l.Bias[c]
+				}
 			}
 			if l.Analog {
 				for k, cur := range current[c*hw : (c+1)*hw] {
@@ -239,12 +305,13 @@ func refPool(l *Layer, st *refLayer) {
 	clear(st.now)
 }
 
-func snapshot(net *Network, state []refLayer, tick int, counts bool) Snapshot {
+func snapshot(net *Network, state []refLayer, tick int, probe Probe) Snapshot {
+	counts := probe.Counts || probe.State
 	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), MACs: make([]int64, len(state)),
 		Membranes: make([][]int64, len(state))}
 	for i, st := range state {
 		s.Spikes[i], s.Synops[i], s.MACs[i] = st.spikes, st.synops, st.macs
-		if net.Layers[i].Kind == core.Accumulator {
+		if net.Layers[i].Kind == core.Accumulator || probe.State && st.v != nil {
 			s.Membranes[i] = slices.Clone(st.v)
 		}
 		if counts {

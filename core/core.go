@@ -138,8 +138,9 @@ func (c *Core) global(i int) int {
 
 // Reset puts the core back to tick 0 with its initial membranes, and sets every neuron's
 // drive: its channel's bias plus, for analog layers, its current in stimulus (the whole
-// layer's, indexed by neuron; nil otherwise). The run will end before tick horizon.
-func (c *Core) Reset(stimulus []int64, horizon int) {
+// layer's, indexed by neuron; nil otherwise). The run will end before tick horizon. With
+// from, the core resumes where an earlier run ended instead (see Start).
+func (c *Core) Reset(stimulus []int64, horizon int, from *Start) {
 	c.Counters = Counters{}
 	c.horizon = horizon
 	c.dense, c.swept = false, -2
@@ -153,6 +154,9 @@ func (c *Core) Reset(stimulus []int64, horizon int) {
 	}
 	if c.pool != nil {
 		c.pool.reset()
+		if from != nil {
+			c.resumePool(from)
+		}
 		return
 	}
 	for i := range c.posMark {
@@ -162,15 +166,56 @@ func (c *Core) Reset(stimulus []int64, horizon int) {
 	for i := range c.v {
 		ch, _, _ := c.Box.At(i)
 		c.v[i] = c.N.V0[ch]
-		c.cell[i].drive = c.N.Bias[ch]
+		if from == nil {
+			c.cell[i].drive = c.N.Bias[ch]
+		} else {
+			c.v[i], c.cell[i].count = from.V[c.global(i)], from.Counts[c.global(i)]
+		}
 		if stimulus != nil {
 			c.cell[i].drive += stimulus[c.global(i)]
 		}
 		if c.N.Kind == Accumulator {
 			continue // accumulators never fire
 		}
-		if tick, ok := c.N.NextFire(ch, c.v[i], 0, c.cell[i].drive, -1); ok {
+		if tick, ok := c.N.NextFire(ch, c.v[i], c.cell[i].count, c.cell[i].drive, -1); ok {
 			c.schedule(int32(i), tick, -1)
+		}
+	}
+}
+
+// Start is where a core resumes (Reset): the end of an earlier run of its layer, whose bias
+// the neurons have integrated already. V and Counts are the layer's membranes and net spike
+// counts, by neuron (V nil for a max-pool); Sources, for a max-pool, holds each input's
+// source layer's counts, from which its inputs' counts start.
+type Start struct {
+	V, Counts []int64
+	Sources   [][]int64
+}
+
+// resumePool sets a max-pool core's emitted counts and its inputs' counts from from, and
+// wakes, in tick 0, the neurons of an exact pool whose count lags their window's maximum.
+func (c *Core) resumePool(from *Start) {
+	p := c.pool
+	for k, in := range c.Inputs {
+		s := in.K.Syn
+		src := from.Sources[k]
+		hw := s.Src.H * s.Src.W
+		for ch := s.SrcC0; ch < s.SrcC0+s.NumC; ch++ {
+			for pos := range hw {
+				if n := src[ch*hw+pos]; n != 0 {
+					p.receiveCount(c, s, ch, pos/s.Src.W, pos%s.Src.W, n, false)
+				}
+			}
+		}
+	}
+	for i := range c.cell {
+		c.cell[i].count = from.Counts[c.global(i)]
+		ch, ty, tx := c.Box.At(i)
+		y0, y1, x0, x1 := p.syn.Window(ty, tx, p.hv, p.wv)
+		plane := p.counts[(ch-c.Box.C0)*p.rows*p.cols:]
+		count := c.cell[i].count
+		if n, _ := PoolFire(PoolExact, plane, nil, p.cols, y0-p.rowLo, y1-p.rowLo, x0-p.colLo, x1-p.colLo, &count, MaxSpikesLimit); n != 0 && c.N.Pool == PoolExact {
+			c.schedule(int32(i), 0, -1)
 		}
 	}
 }
@@ -580,7 +625,8 @@ func (c *Core) Counts() []int64 {
 }
 
 // Membranes returns the membranes, in box order, after tick t-1 (that is, after t ticks),
-// with the drive of the ticks the neurons skipped added. For accumulator cores.
+// with the drive of the ticks the neurons skipped added. For accumulator cores, and for any
+// core but a max-pool when a run keeps its state to resume from.
 func (c *Core) Membranes(t int) []int64 {
 	out := slices.Clone(c.v)
 	for i := range out {

@@ -76,6 +76,26 @@ func (p *poolState) receive(c *Core, s *Synapses, taps []Tap, ch, y, x int, n in
 	if vc < b.C0 || vc >= b.C1 {
 		return 0
 	}
+	p.receiveCount(c, s, ch, y, x, n, true)
+	var ops int64
+	for _, t := range taps {
+		if b.Contains(vc, int(t.Y), int(t.X)) {
+			c.candidate(int32(b.Local(vc, int(t.Y), int(t.X))))
+			ops++
+		}
+	}
+	return ops
+}
+
+// receiveCount adds n to the count of source neuron (ch, y, x)'s virtual positions (its
+// upsampled copies) that the core stores, and, if thisTick, to this tick's where the rule
+// keeps them.
+func (p *poolState) receiveCount(c *Core, s *Synapses, ch, y, x int, n int64, thisTick bool) {
+	vc := s.DstC0 + ch - s.SrcC0
+	b := c.Box
+	if vc < b.C0 || vc >= b.C1 {
+		return
+	}
 	plane := (vc - b.C0) * p.rows * p.cols
 	u := s.Upsample
 	for i := 0; i < u; i++ {
@@ -90,20 +110,12 @@ func (p *poolState) receive(c *Core, s *Synapses, taps []Tap, ch, y, x int, n in
 			}
 			at := plane + yv*p.cols + xv
 			p.counts[at] += n
-			if p.now != nil {
+			if p.now != nil && thisTick {
 				p.now[at] += n
 				p.nowList = append(p.nowList, int32(at))
 			}
 		}
 	}
-	var ops int64
-	for _, t := range taps {
-		if b.Contains(vc, int(t.Y), int(t.X)) {
-			c.candidate(int32(b.Local(vc, int(t.Y), int(t.X))))
-			ops++
-		}
-	}
-	return ops
 }
 
 // step fires the candidate pool neurons.
