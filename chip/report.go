@@ -66,6 +66,7 @@ type Report struct {
 	Synops          int64 // accumulates (binary spikes)
 	MACs            int64 // multiply-accumulates (graded messages)
 	Spikes          int64
+	Events          int64 // spike events emitted: graded messages, or a neuron's spikes of one tick
 	Packets         int64 // packets sent
 	Hops            int64
 	Crossings       int64
@@ -136,6 +137,7 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		r.Synops += c.Synops
 		r.MACs += c.MACs
 		r.Spikes += c.Spikes
+		r.Events += c.Events
 	}
 	r.Chips = p.Chips()
 	r.Layers = layers

@@ -31,6 +31,7 @@ type detectOptions struct {
 	jsonOutput bool
 	quiet      bool
 	outDir     string
+	sequence   bool
 	progress   *progress
 }
 
@@ -48,6 +49,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.jsonOutput, "json", false, "print one JSON object per image per line")
 	fs.StringVar(&o.outDir, "out", "", "also write each image with its boxes drawn (PNG) and run_summary.json into `DIR` (created if need be)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
+	fs.BoolVar(&o.sequence, "sequence", false, "the images, in the order given (a folder's by name), are the frames of one video: the network keeps its state from frame to frame and each frame adds only the change of its input, so only what changed travels (graded codings); each frame reports its fidelity against the float network")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
@@ -62,6 +64,9 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	}
 	if o.engine != "chip" && o.engine != "reference" {
 		return usagef("--engine %q: want chip or reference", o.engine)
+	}
+	if o.sequence && (o.dnn || o.conv.coding == mapper.Rate.String()) {
+		return usagef("--sequence carries a spiking network's state from frame to frame: it needs --coding graded or sigma-delta (a rate-coded frame is a rate over its own ticks)")
 	}
 	o.model.headsOnly = o.dnn
 	m, err := o.model.load()
@@ -95,9 +100,16 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-		run = func(im preprocess.Image) (*jsonImage, error) { return spikingDetect(cv, prog, &o, mode, im) }
+		var seq *frameSequence
+		if o.sequence {
+			seq = new(frameSequence)
+		}
+		run = func(im preprocess.Image) (*jsonImage, error) { return spikingDetect(cv, prog, &o, mode, im, seq) }
 	}
-	images := fs.Args()
+	images, err := imageFiles(fs.Args())
+	if err != nil {
+		return err
+	}
 	if !o.dnn && o.engine == "chip" {
 		o.progress = newProgress(stderr, o.quiet, max(1, len(images))*o.timesteps, "ticks")
 		defer o.progress.finish()
@@ -202,22 +214,27 @@ func writeJSON(w io.Writer, v any) error {
 const defaultTimesteps = 256
 
 // spikingDetect runs the converted network on one image for o.timesteps ticks, on the chip
-// program prog, or with the reference engine if prog is nil.
-func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, mode preprocess.Mode, im preprocess.Image) (*jsonImage, error) {
+// program prog, or with the reference engine if prog is nil; as the next frame of seq if
+// seq is not nil.
+func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, mode preprocess.Mode, im preprocess.Image, seq *frameSequence) (*jsonImage, error) {
 	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, mode).Data
+	stim := cv.Encode(input)
 	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Progress: o.progress.run(o.timesteps)}
+	if seq != nil {
+		stim, probe = seq.next(stim, probe)
+	}
 	res := &jsonImage{Engine: o.engine, Timesteps: o.timesteps}
 	var snaps []chip.Snapshot
 	var err error
 	if prog == nil {
-		snaps, err = chip.Reference(cv.Net, cv.Encode(input), probe)
+		snaps, err = chip.Reference(cv.Net, stim, probe)
 	} else {
 		var run *chip.Result
-		if run, err = prog.Run(cv.Encode(input), probe, 0); err == nil {
+		if run, err = prog.Run(stim, probe, 0); err == nil {
 			snaps = run.Snapshots
 			res.report = prog.Report(run, floatMACs(cv.Float), cv.AnalogMACs())
 			res.Cores, res.Packets, res.Hops = res.report.Cores, res.report.Packets, res.report.Hops
-			res.Chips, res.Crossings = res.report.Chips, res.report.Crossings
+			res.Chips, res.Crossings, res.Messages = res.report.Chips, res.report.Crossings, res.report.Events
 			res.Energy = &jsonEnergy{Total: res.report.Energy, ByCategory: res.report.ByCategory, PerSynop: res.report.EnergyPerSynop,
 				Float: res.report.FloatEnergy}
 			res.Latency = &jsonLatency{Tick: res.report.TickTime, Frame: res.report.FrameTime}
@@ -229,6 +246,12 @@ func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, m
 	outs, err := cv.Decode(snaps, o.timesteps)
 	if err != nil {
 		return nil, err
+	}
+	if seq != nil {
+		seq.keep(snaps)
+		if res.Fidelity, err = frameFidelity(cv, mode, im, snaps, o.timesteps); err != nil {
+			return nil, err
+		}
 	}
 	last := snaps[len(snaps)-1]
 	res.objects = detect.FromOutputs(cv.Float, cv.HeadOutputs(outs), im.W, im.H, mode, o.detection.thresh, o.detection.nms)
@@ -258,6 +281,8 @@ type jsonImage struct {
 	Hops       int64           `json:"hops,omitempty"`
 	Chips      int             `json:"chips,omitempty"`
 	Crossings  int64           `json:"chip_crossings,omitempty"`
+	Messages   int64           `json:"messages,omitempty"`     // spike events: graded messages, or a neuron's spikes of one tick
+	Fidelity   *float64        `json:"fidelity_map,omitempty"` // --sequence: mAP@0.5 against the float network on the frame
 	Energy     *jsonEnergy     `json:"energy,omitempty"`
 	Latency    *jsonLatency    `json:"latency,omitempty"`
 	Detections []jsonDetection `json:"detections"`
@@ -357,11 +382,14 @@ func report(w io.Writer, o *detectOptions, m *loadedModel, path string, im prepr
 	}
 	if out.Timesteps > 0 {
 		if out.MACs > 0 {
-			fmt.Fprintf(w, "  %d unit spikes, %d synaptic operations: %d multiply-accumulates of graded messages, %d accumulates\n", out.Spikes,
-				out.Synops+out.MACs, out.MACs, out.Synops)
+			fmt.Fprintf(w, "  %d unit spikes in %d messages, %d synaptic operations: %d multiply-accumulates of graded messages, %d accumulates\n", out.Spikes,
+				out.Messages, out.Synops+out.MACs, out.MACs, out.Synops)
 		} else {
 			fmt.Fprintf(w, "  %d spikes, %d synaptic operations\n", out.Spikes, out.Synops)
 		}
+	}
+	if out.Fidelity != nil {
+		fmt.Fprintf(w, "  fidelity %.4f (mAP@0.5 against the float network on this frame)\n", *out.Fidelity)
 	}
 	if r := out.report; r != nil {
 		fmt.Fprintf(w, "  %s: %d cores on %d chips, %d packets, %d hops, %d chip crossings; %.3g J per frame (%.3g J per synaptic op; float network on 45 nm: %.3g J), %.3g s per frame (%.3g s per tick)\n",
