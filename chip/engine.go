@@ -84,6 +84,7 @@ type engine struct {
 	outbox  []outbox // per core: its packets of the current span
 	wakes   *wakeQueue
 	wakeAt  []int32 // per core: the tick of its next wake, or -1
+	stop    []int   // per layer: the tick from which its cores no longer step (see Probe.Trim)
 	busy    [][]int32
 	marked  []int32 // per core: the span (its first tick + 1) for which it is in busy
 	pending []int32 // the cores that packets reach in the first tick of the next span
@@ -149,6 +150,10 @@ func (p *Program) newEngine(stim Stimulus, probe Probe, workers int) (*engine, e
 		e.outbox[i].first = -2
 		e.wakeAt[i] = int32(e.cores[i].NextWake(-1))
 		e.wakes.set(int32(i), int(e.wakeAt[i]), T)
+	}
+	var err error
+	if e.stop, err = stops(p.Net, probe); err != nil {
+		return nil, err
 	}
 	e.pricer = p.newPricer()
 	if probe.Trace {
@@ -259,7 +264,12 @@ func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
 	clear(w.fired)
 	ins := e.routes.inputs[ci]
 	wake := int(e.wakeAt[ci])
+	stop := e.stop[e.p.coreLayer[ci]]
 	for t := t0; t < t1; t++ {
+		if t >= stop { // trimmed: what it would do reaches no output
+			ob.post(nil, classOf, w)
+			continue
+		}
 		mail := false
 		for _, in := range ins {
 			if len(e.outbox[in.Src].packets(t-1, in.Class)) > 0 {
@@ -298,6 +308,9 @@ func (e *engine) stepCore(ci int32, t0, t1 int, w *worker) {
 			}
 		}
 		wake = c.NextWake(t)
+	}
+	if wake >= stop {
+		wake = -1
 	}
 	e.wakeAt[ci] = int32(wake)
 	for cl, f := range w.fired {

@@ -299,3 +299,64 @@ func TestResumeEqualsFresh(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimKeepsOutputs: a trimmed run (Probe.Trim) stops each layer once its spikes can no
+// longer reach an output by the last tick: the output membranes at every probe tick equal
+// the untrimmed run's, with fewer spikes and synaptic operations; the chip's trimmed runs
+// equal the reference's for every cut; and a trimmed run keeps no state to resume from.
+func TestTrimKeepsOutputs(t *testing.T) {
+	arch, err := Preset("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := Probe{Ticks: []int{7, 30, 64}, Counts: true}
+	trim := probe
+	trim.Trim = true
+	for seed := uint64(0); seed < 4; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 96))
+		net, stim := randomNetwork(rng, seed%2 == 1, 1+int64(seed%3), core.PoolRule(seed/2%2))
+		// analog → grouped → if → maxpool → depthwise → output, grouped → maxpool, maxpool → output.
+		if tails := net.Tails(); !slices.Equal(tails, []int{3, 2, 2, 1, 1, 0}) {
+			t.Fatalf("tails %v, want 3 2 2 1 1 0", tails)
+		}
+		full, err := Reference(net, stim, probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Reference(net, stim, trim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spikes, fullSpikes, synops, fullSynops int64
+		for k := range full {
+			out := len(net.Layers) - 1
+			if !slices.Equal(want[k].Membranes[out], full[k].Membranes[out]) {
+				t.Fatalf("seed %d tick %d: the trimmed outputs differ", seed, full[k].Tick)
+			}
+		}
+		for l := range net.Layers {
+			spikes, fullSpikes = spikes+want[2].Spikes[l], fullSpikes+full[2].Spikes[l]
+			synops, fullSynops = synops+want[2].Synops[l], fullSynops+full[2].Synops[l]
+		}
+		if spikes >= fullSpikes || synops >= fullSynops {
+			t.Errorf("seed %d: trimmed %d spikes, %d synops; untrimmed %d, %d: want fewer", seed, spikes, synops, fullSpikes, fullSynops)
+		}
+		for split, grid := range []Grid{{1, 1, 1}, {2, 3, 4}, {1 << 10, 1 << 10, 1 << 10}} {
+			prog, err := NewProgram(net, arch, clipGrids(net, grid), router.YX, router.Tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := prog.Run(stim, trim, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareSnapshots(t, want, res.Snapshots, seed, split)
+		}
+	}
+	stateful := trim
+	stateful.State = true
+	net, stim := randomNetwork(rand.New(rand.NewPCG(1, 96)), false, 1, core.PoolExact)
+	if _, err := Reference(net, stim, stateful); err == nil {
+		t.Error("a trimmed run kept its state")
+	}
+}

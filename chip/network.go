@@ -15,6 +15,7 @@ package chip
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"spikeyolo/core"
 )
@@ -145,4 +146,29 @@ func (n *Network) Neurons() int {
 		total += l.Shape.Size()
 	}
 	return total
+}
+
+// Tails gives, per layer, the fewest ticks its spikes take to reach an output layer (an
+// accumulator; 0 for the accumulators themselves): one per synapse on the way. A spike a
+// layer fires in tick t reaches an output in tick t+tail at the earliest, so a run that ends
+// after tick T-1 reads none of the spikes the layer fires from tick T-tail on (see
+// Probe.Trim). A layer no path leads from to an output has math.MaxInt32.
+func (n *Network) Tails() []int {
+	tails := make([]int, len(n.Layers))
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		tails[i] = math.MaxInt32
+		if n.Layers[i].Kind == core.Accumulator {
+			tails[i] = 0
+		}
+	}
+	// Inputs come from earlier layers: one pass from the last layer back settles every tail.
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		if tails[i] == math.MaxInt32 {
+			continue
+		}
+		for _, in := range n.Layers[i].Inputs {
+			tails[in.From] = min(tails[in.From], tails[i]+1)
+		}
+	}
+	return tails
 }

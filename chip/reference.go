@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -31,6 +32,11 @@ type Snapshot struct {
 // goroutine that called Run, with the number of ticks run so far, as it goes (the reference
 // ignores Trace, TraceOnly and Progress).
 //
+// With Trim, each layer stops (neither integrates nor fires) from the tick in which its
+// spikes could no longer reach an output layer by the last probe tick (see Network.Tails):
+// the outputs at every probe tick are the same, the spikes and synaptic operations fewer; the
+// other layers' counts stop growing then, and a trimmed run keeps no State.
+//
 // With State, the snapshots hold every neuron's membrane and net count, so that a run can
 // resume from one: a run with From starts where the run that took that snapshot ended (every
 // membrane and count, a max-pool's inputs at their sources' counts), does not integrate the
@@ -39,11 +45,32 @@ type Snapshot struct {
 type Probe struct {
 	Ticks     []int
 	Counts    bool
+	Trim      bool
 	State     bool
 	From      *Snapshot
 	Trace     bool
 	TraceOnly bool
 	Progress  func(ticks int)
+}
+
+// stops gives, per layer of net, the tick from which a run of the probe stops it: the end of
+// the run, or with Trim, the tick from which its spikes would reach no output by the end.
+func stops(net *Network, probe Probe) ([]int, error) {
+	T := probe.Ticks[len(probe.Ticks)-1]
+	stop := make([]int, len(net.Layers))
+	for l := range stop {
+		stop[l] = T
+	}
+	if !probe.Trim {
+		return stop, nil
+	}
+	if probe.State {
+		return nil, errors.New("chip: a trimmed run (Probe.Trim) stops layers early: it keeps no state to resume from (Probe.State)")
+	}
+	for l, tail := range net.Tails() {
+		stop[l] = max(0, T-min(tail, T))
+	}
+	return stop, nil
 }
 
 // start is where layer l of net resumes from snapshot from (nil: from scratch).
@@ -145,13 +172,21 @@ func Reference(net *Network, stim Stimulus, probe Probe) ([]Snapshot, error) {
 			}
 		}
 	}
+	stop, err := stops(net, probe)
+	if err != nil {
+		return nil, err
+	}
 	var snaps []Snapshot
 	for t, next := 0, 0; next < len(ticks); t++ {
 		for i := range net.Layers {
-			refDeliver(net, state, i)
+			if t < stop[i] {
+				refDeliver(net, state, i)
+			}
 		}
 		for i := range net.Layers {
-			refUpdate(&net.Layers[i], &state[i], stim[i], t)
+			if t < stop[i] {
+				refUpdate(&net.Layers[i], &state[i], stim[i], t)
+			}
 		}
 		for i := range state {
 			state[i].prev, state[i].cur = state[i].cur, state[i].prev[:0]

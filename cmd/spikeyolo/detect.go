@@ -32,6 +32,7 @@ type detectOptions struct {
 	quiet      bool
 	outDir     string
 	sequence   bool
+	trim       bool
 	progress   *progress
 }
 
@@ -50,10 +51,14 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.outDir, "out", "", "also write each image with its boxes drawn (PNG) and run_summary.json into `DIR` (created if need be)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
 	fs.BoolVar(&o.sequence, "sequence", false, "the images, in the order given (a folder's by name), are the frames of one video: the network keeps its state from frame to frame and each frame adds only the change of its input, so only what changed travels (graded codings); each frame reports its fidelity against the float network")
+	fs.BoolVar(&o.trim, "trim", false, trimUsage+"; not with --sequence")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if o.trim && o.sequence {
+		return usagef("--trim stops layers before the end of a frame: a --sequence needs their whole state for the next")
 	}
 	mode, err := o.detection.check()
 	if err != nil {
@@ -219,7 +224,7 @@ const defaultTimesteps = 256
 func spikingDetect(cv *mapper.Converted, prog *chip.Program, o *detectOptions, mode preprocess.Mode, im preprocess.Image, seq *frameSequence) (*jsonImage, error) {
 	input := im.Fit(cv.Float.Input.W, cv.Float.Input.H, mode).Data
 	stim := cv.Encode(input)
-	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Progress: o.progress.run(o.timesteps)}
+	probe := chip.Probe{Ticks: cv.SnapshotTicks([]int{o.timesteps}), Trim: o.trim, Progress: o.progress.run(o.timesteps)}
 	if seq != nil {
 		stim, probe = seq.next(stim, probe)
 	}

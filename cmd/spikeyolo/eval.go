@@ -38,6 +38,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&ticks, "timesteps", "32,64,128,256,512", "checkpoints: ticks at which to measure, comma-separated")
 	fs.StringVar(&resize, "resize", "plain", "fit images to the network input: plain or letterbox")
 	fs.BoolVar(&layers, "layers", false, "also measure each chip layer's error (decoded spike counts against the float layer): where precision is lost; keeps every neuron's count per checkpoint in memory")
+	var trim bool
+	fs.BoolVar(&trim, "trim", false, trimUsage+"; not with --layers")
 	fs.BoolVar(&jsonOut, "json", false, "print one JSON object per checkpoint per line")
 	fs.StringVar(&labelDir, "labels", "", "read the labels from `DIR` (default: beside each image)")
 	if err := parse(fs, args); err != nil {
@@ -54,6 +56,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usagef("no images to evaluate")
 	}
+	if trim && layers {
+		return usagef("--trim cuts the layers' counts short: --layers cannot measure them")
+	}
 	files, err := imageFiles(fs.Args())
 	if err != nil {
 		return err
@@ -64,7 +69,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := fidelity.DefaultConfig(checkpoints)
 	cfg.Mode = mode
-	cfg.Layers = layers
+	cfg.Layers, cfg.Trim = layers, trim
 	switch engine {
 	case "reference":
 	case "chip":

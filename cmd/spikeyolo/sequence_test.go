@@ -19,7 +19,8 @@ import (
 // its state: a frame that repeats the last sends nothing, a frame that moved sends less than
 // the first, every frame reports its fidelity against the float network, and the last
 // frame's detections equal those of the same frame detected alone (graded coding sends every
-// change, so a resumed run ends where a fresh one does). Rate coding is refused.
+// change, so a resumed run ends where a fresh one does). Rate coding is refused, and so is
+// --trim with --sequence, or with eval --layers.
 func TestDetectSequence(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded model on four frames")
@@ -81,5 +82,13 @@ func TestDetectSequence(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "detect", "--sequence", dir); code != 2 || !strings.Contains(errOut, "--coding graded") {
 		t.Errorf("a rate-coded sequence: exit %d, %q", code, errOut)
+	}
+	// --trim stops layers before a run's end: not for a sequence's next frame, nor for eval's
+	// per-layer errors.
+	if code, _, errOut := runCLI(t, append(args, "--sequence", "--trim", dir)...); code != 2 || !strings.Contains(errOut, "--trim") {
+		t.Errorf("a trimmed sequence: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "eval", "--trim", "--layers", filepath.Join(dir, "f0.png")); code != 2 || !strings.Contains(errOut, "--trim") {
+		t.Errorf("eval --trim --layers: exit %d, %q", code, errOut)
 	}
 }

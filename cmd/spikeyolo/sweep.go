@@ -44,6 +44,7 @@ type sweepOptions struct {
 	shard      string
 	quiet      bool
 	growBoard  bool
+	trim       bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
@@ -75,6 +76,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.out, "out", "", "write sweep.csv, sweep.jsonl, summary.csv, the charts (PNG and SVG) and the finished points into `DIR` (created if need be)")
 	fs.BoolVar(&o.growBoard, "grow-board", false, "add rows of chips when an architecture's board is too small (default: an error)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bar on stderr (there is none when stderr is not a terminal)")
+	fs.BoolVar(&o.trim, "trim", false, trimUsage)
 	fs.StringVar(&o.shard, "shard", "", "run only slice `i/n` of the points, i from 0 to n-1 (needs --out)")
 	o.conv.register(fs)
 	o.conv.weightBitsFromArch(fs)
@@ -388,7 +390,7 @@ func (r *sweepRunner) simulate(pts []sweepPoint, grid []sweepConfig, progress fu
 	// once, keeping the run's trace.
 	var run *chip.Result
 	cfg := fidelity.DefaultConfig([]int{pt0.Timesteps})
-	cfg.Mode, cfg.Workers = r.mode, 1
+	cfg.Mode, cfg.Workers, cfg.Trim = r.mode, 1, o.trim
 	cfg.Engine = func(_ *chip.Network, stim chip.Stimulus, probe chip.Probe) (fidelity.Run, error) {
 		probe.Trace, probe.TraceOnly, probe.Progress = true, true, progress
 		res, err := sim.Run(stim, probe, 0)

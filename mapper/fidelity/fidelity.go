@@ -52,6 +52,10 @@ type Config struct {
 	// Layers also measures every chip layer's error (Point.Layers). It keeps every neuron's
 	// spike count at each checkpoint, so it needs as much memory per image in flight.
 	Layers bool
+	// Trim stops each layer once its spikes can no longer reach an output by the last
+	// checkpoint (chip.Probe.Trim): the same detections, fewer spikes. Not with Layers, whose
+	// counts it would cut short.
+	Trim bool
 }
 
 // DefaultConfig measures at the given checkpoints with the thresholds and the
@@ -243,7 +247,7 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 			r.floatPreds = append(r.floatPreds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
 		}
 	}
-	run, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers})
+	run, err := cfg.Engine(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks(cfg.Checkpoints), Counts: cfg.Layers, Trim: cfg.Trim})
 	if err != nil {
 		r.err = err
 		return r
