@@ -696,7 +696,8 @@ func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
 func (p *Program) snapshot(cores []*core.Core, tick int, probe Probe) Snapshot {
 	counts := probe.Counts || probe.State
 	n := len(p.Net.Layers)
-	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), MACs: make([]int64, n), Membranes: make([][]int64, n)}
+	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), MACs: make([]int64, n), Events: make([]int64, n),
+		Membranes: make([][]int64, n)}
 	if counts {
 		s.Counts = make([][]int64, n)
 	}
@@ -716,6 +717,7 @@ func (p *Program) snapshot(cores []*core.Core, tick int, probe Probe) Snapshot {
 		s.Spikes[l] += c.Spikes
 		s.Synops[l] += c.Synops
 		s.MACs[l] += c.MACs
+		s.Events[l] += c.Events
 		kind := p.Net.Layers[l].Kind
 		if kind == core.Accumulator || probe.State && kind != core.MaxPool {
 			scatter(&s.Membranes[l], l, c.Box, c.Membranes(tick))

@@ -196,9 +196,10 @@ func compareSnapshots(t *testing.T, want, got []Snapshot, seed uint64, split int
 	}
 	for k := range want {
 		w, g := want[k], got[k]
-		if g.Tick != w.Tick || !slices.Equal(g.Spikes, w.Spikes) || !slices.Equal(g.Synops, w.Synops) || !slices.Equal(g.MACs, w.MACs) {
-			t.Fatalf("seed %d split %d tick %d: spikes %v synops %v MACs %v, reference %v %v %v", seed, split, w.Tick, g.Spikes, g.Synops, g.MACs,
-				w.Spikes, w.Synops, w.MACs)
+		if g.Tick != w.Tick || !slices.Equal(g.Spikes, w.Spikes) || !slices.Equal(g.Synops, w.Synops) || !slices.Equal(g.MACs, w.MACs) ||
+			!slices.Equal(g.Events, w.Events) {
+			t.Fatalf("seed %d split %d tick %d: spikes %v synops %v MACs %v events %v, reference %v %v %v %v", seed, split, w.Tick, g.Spikes, g.Synops,
+				g.MACs, g.Events, w.Spikes, w.Synops, w.MACs, w.Events)
 		}
 		for l := range w.Counts {
 			if !slices.Equal(g.Counts[l], w.Counts[l]) {

@@ -14,8 +14,9 @@ type Snapshot struct {
 	// Per layer: spikes emitted so far (a multi-spike of n counts n), and synaptic operations
 	// performed so far on the layer's neurons: one per spike and target neuron it reaches
 	// (a multi-spike of n reaching m targets counts n·m, as n single spikes would), and
-	// the multiply-accumulates of graded messages (one per message and target).
-	Spikes, Synops, MACs []int64
+	// the multiply-accumulates of graded messages (one per message and target), and the
+	// spike events emitted (a neuron's spikes of one tick, or a graded message, count 1).
+	Spikes, Synops, MACs, Events []int64
 	// Per layer: the membranes of accumulator layers (nil for the others; of every layer but
 	// the max-pools when the probe asks for State).
 	Membranes [][]int64
@@ -109,6 +110,7 @@ type refLayer struct {
 	spikes    int64
 	synops    int64
 	macs      int64
+	events    int64
 	resumed   bool             // started from a snapshot (Probe.From): the bias is in the membranes already
 	hv, wv    int              // MaxPool: the virtual input map's rows and columns
 	taps      []*core.TapTable // per input: the taps of every source position
@@ -303,6 +305,7 @@ func refUpdate(l *Layer, st *refLayer, current []int64, t int) {
 			if n := core.Fire(l.Kind, &l.Threshold[c], &v[k], &st.count[c*hw+k], l.MaxSpikes); n != 0 {
 				st.cur = append(st.cur, spike{int32(c*hw + k), n})
 				st.spikes += abs(n)
+				st.events++
 			}
 		}
 	}
@@ -333,6 +336,7 @@ func refPool(l *Layer, st *refLayer) {
 				if n, _ := core.PoolFire(l.Pool, counts, now, st.wv, y0, y1, x0, x1, &st.count[k], l.MaxSpikes); n != 0 {
 					st.cur = append(st.cur, spike{int32(k), n})
 					st.spikes += abs(n)
+					st.events++
 				}
 			}
 		}
@@ -342,10 +346,11 @@ func refPool(l *Layer, st *refLayer) {
 
 func snapshot(net *Network, state []refLayer, tick int, probe Probe) Snapshot {
 	counts := probe.Counts || probe.State
-	s := Snapshot{Tick: tick, Spikes: make([]int64, len(state)), Synops: make([]int64, len(state)), MACs: make([]int64, len(state)),
-		Membranes: make([][]int64, len(state))}
+	n := len(state)
+	s := Snapshot{Tick: tick, Spikes: make([]int64, n), Synops: make([]int64, n), MACs: make([]int64, n), Events: make([]int64, n),
+		Membranes: make([][]int64, n)}
 	for i, st := range state {
-		s.Spikes[i], s.Synops[i], s.MACs[i] = st.spikes, st.synops, st.macs
+		s.Spikes[i], s.Synops[i], s.MACs[i], s.Events[i] = st.spikes, st.synops, st.macs, st.events
 		if net.Layers[i].Kind == core.Accumulator || probe.State && st.v != nil {
 			s.Membranes[i] = slices.Clone(st.v)
 		}

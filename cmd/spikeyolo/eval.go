@@ -118,7 +118,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if !jsonOut {
 		fmt.Fprintf(stdout, "%s on %d images (%d classes in the float detections), options %+v\n", m.name, len(images), points[0].Classes, cv.Options)
-		fmt.Fprintf(stdout, "%7s %9s %8s %13s %15s %13s %12s %12s", "ticks", "fid. mAP", "rel. L2", "spikes/frame", "synops/frame", "MACs/frame", "firing rate", "ops/MAC")
+		fmt.Fprintf(stdout, "%7s %9s %8s %13s %13s %15s %13s %12s %12s", "ticks", "fid. mAP", "rel. L2", "spikes/frame", "events/frame", "synops/frame", "MACs/frame",
+			"firing rate", "ops/MAC")
 		if l := points[0].Labels; l != nil {
 			fmt.Fprintf(stdout, " | against the labels of %d images (%d objects): %10s %10s %10s %10s", l.Images, l.Objects, "float mAP", "SNN mAP", "float COCO", "SNN COCO")
 		}
@@ -131,7 +132,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 				fidelityMAP = nil // no float detections to measure against: JSON has no NaN
 			}
 			obj := map[string]any{"model": m.name, "images": len(images), "timesteps": p.Ticks, "fidelity_map": fidelityMAP,
-				"rel_l2": p.RelL2, "spikes_per_frame": p.SpikesPerFrame, "synops_per_frame": p.SynopsPerFrame, "macs_per_frame": p.MACsPerFrame,
+				"rel_l2": p.RelL2, "spikes_per_frame": p.SpikesPerFrame, "synops_per_frame": p.SynopsPerFrame, "macs_per_frame": p.MACsPerFrame, "events_per_frame": p.EventsPerFrame,
 				"firing_rate": p.FiringRate, "synops_per_mac": p.SynopsPerFrame / float64(macs), "ops_per_mac": (p.SynopsPerFrame + p.MACsPerFrame) / float64(macs),
 				"options": cv.Options}
 			if layers {
@@ -151,8 +152,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%s\n", line)
 			continue
 		}
-		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %15.4g %13.4g %12.4f %12.2f", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.SynopsPerFrame, p.MACsPerFrame,
-			p.FiringRate, (p.SynopsPerFrame+p.MACsPerFrame)/float64(macs))
+		fmt.Fprintf(stdout, "%7d %9.4f %8.4f %13.4g %13.4g %15.4g %13.4g %12.4f %12.2f", p.Ticks, p.MAP, p.RelL2, p.SpikesPerFrame, p.EventsPerFrame, p.SynopsPerFrame,
+			p.MACsPerFrame, p.FiringRate, (p.SynopsPerFrame+p.MACsPerFrame)/float64(macs))
 		if l := p.Labels; l != nil {
 			fmt.Fprintf(stdout, " | %*s %10.4f %10.4f %10.4f %10.4f", len(fmt.Sprintf("against the labels of %d images (%d objects):", l.Images, l.Objects)), "", l.Float, l.Spiking, l.FloatCOCO, l.SpikingCOCO)
 		}

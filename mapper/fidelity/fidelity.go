@@ -81,6 +81,7 @@ type Point struct {
 	SpikesPerFrame float64
 	SynopsPerFrame float64 // accumulates: binary spikes' synaptic operations
 	MACsPerFrame   float64 // multiply-accumulates: graded messages' synaptic operations
+	EventsPerFrame float64 // spike events: a neuron's spikes of one tick, or a graded message
 	FiringRate     float64 // spikes per spiking neuron per tick
 	Classes        int     // classes present in the ground truth
 	// Layers is, with Config.Layers, the relative L2 error of each chip layer's decoded
@@ -116,6 +117,7 @@ type perImage struct {
 	spikes     []int64
 	synops     []int64
 	macs       []int64
+	events     []int64
 	energy     float64 // the engine's joules per frame
 	err        error
 }
@@ -188,11 +190,11 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 	for k, T := range cfg.Checkpoints {
 		var preds []metrics.Prediction
 		var num, den float64
-		var spikes, synops, macs int64
+		var spikes, synops, macs, events int64
 		for _, r := range results {
 			preds = append(preds, r.preds[k]...)
 			num, den = num+r.num[k], den+r.den[k]
-			spikes, synops, macs = spikes+r.spikes[k], synops+r.synops[k], macs+r.macs[k]
+			spikes, synops, macs, events = spikes+r.spikes[k], synops+r.synops[k], macs+r.macs[k], events+r.events[k]
 		}
 		p := Point{Ticks: T, RelL2: math.Sqrt(num / den), Classes: len(present)}
 		if cfg.Layers {
@@ -208,6 +210,7 @@ func Measure(cv *mapper.Converted, images []Image, cfg Config) ([]Point, error) 
 		p.SpikesPerFrame = float64(spikes) / float64(len(images))
 		p.SynopsPerFrame = float64(synops) / float64(len(images))
 		p.MACsPerFrame = float64(macs) / float64(len(images))
+		p.EventsPerFrame = float64(events) / float64(len(images))
 		p.FiringRate = p.SpikesPerFrame / float64(spiking) / float64(T)
 		p.MAP, _ = metrics.MeanAP(preds, truth, classes, 0.5, metrics.AllPoint)
 		if labelled > 0 {
@@ -284,17 +287,17 @@ func measureImage(cv *mapper.Converted, runner *model.Runner, im Image, cfg Conf
 		for _, o := range detect.FromOutputs(net, cv.HeadOutputs(outs), im.W, im.H, cfg.Mode, cfg.PredictionScore, cfg.NMS) {
 			preds = append(preds, metrics.Prediction{Image: im.Name, Class: o.Class, Score: float64(o.Score), Box: pixels(o.Box, im)})
 		}
-		var spikes, synops, macs int64
+		var spikes, synops, macs, events int64
 		for _, s := range snaps {
 			if s.Tick == T {
 				for i := range s.Spikes {
-					spikes, synops, macs = spikes+s.Spikes[i], synops+s.Synops[i], macs+s.MACs[i]
+					spikes, synops, macs, events = spikes+s.Spikes[i], synops+s.Synops[i], macs+s.MACs[i], events+s.Events[i]
 				}
 			}
 		}
 		r.preds = append(r.preds, preds)
 		r.num, r.den = append(r.num, num), append(r.den, den)
-		r.spikes, r.synops, r.macs = append(r.spikes, spikes), append(r.synops, synops), append(r.macs, macs)
+		r.spikes, r.synops, r.macs, r.events = append(r.spikes, spikes), append(r.synops, synops), append(r.macs, macs), append(r.events, events)
 	}
 	return r
 }
