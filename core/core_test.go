@@ -392,3 +392,23 @@ func TestNextFireIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestAddScaled: adding n times a row of weights, four at a time for unit spikes, equals
+// adding them one by one, for rows of every length around the step and for any n.
+func TestAddScaled(t *testing.T) {
+	for length := 0; length <= 13; length++ {
+		for _, n := range []int64{1, -1, 3, -2} {
+			w := make([]int32, length)
+			dst, want := make([]int64, length+1), make([]int64, length+1)
+			for i := range w {
+				w[i] = int32(i*37%11 - 5)
+				dst[i], want[i] = int64(i), int64(i)+n*int64(w[i])
+			}
+			dst[length], want[length] = 99, 99 // past the row: untouched
+			addScaled(dst, w, n)
+			if !slices.Equal(dst, want) {
+				t.Errorf("length %d, n %d: %v, want %v", length, n, dst, want)
+			}
+		}
+	}
+}
