@@ -621,7 +621,8 @@ type sweepRow struct {
 	WorstLimit  string             `json:"worst_limit"`  // the per-core limit most used by some core
 	WorstUse    float64            `json:"worst_limit_use"`
 	Spikes      int64              `json:"spikes"`
-	Synops      int64              `json:"synops"`
+	Synops      int64              `json:"synops"` // accumulates (binary spikes)
+	MACs        int64              `json:"macs"`   // multiply-accumulates (graded messages)
 	Packets     int64              `json:"packets"`
 	Hops        int64              `json:"hops"`
 	Crossings   int64              `json:"chip_crossings"`
@@ -636,7 +637,7 @@ type sweepRow struct {
 func newSweepRow(pt sweepPoint, c sweepConfig, ndet int, digest string, r *chip.Report) sweepRow {
 	row := sweepRow{Image: pt.Image, Arch: r.Arch, Cores: r.Cores, Chips: r.Chips, Placement: c.placement.String(), Routing: c.routing.String(),
 		Multicast: c.multicast.String(), Timesteps: pt.Timesteps, Detections: ndet, Digest: digest, Spikes: r.Spikes, Synops: r.Synops,
-		Packets: r.Packets, Hops: r.Hops, Crossings: r.Crossings, Energy: r.Energy, ByCategory: r.ByCategory,
+		MACs: r.MACs, Packets: r.Packets, Hops: r.Hops, Crossings: r.Crossings, Energy: r.Energy, ByCategory: r.ByCategory,
 		TickTime: r.TickTime, FrameTime: r.FrameTime}
 	if len(r.BusiestLinks) > 0 {
 		row.BusiestLink = r.BusiestLinks[0].Packets
@@ -646,7 +647,7 @@ func newSweepRow(pt sweepPoint, c sweepConfig, ndet int, digest string, r *chip.
 
 // sweepColumns are the CSV's columns; energy by category follows in category order.
 var sweepColumns = []string{"image", "arch", "cores", "chips", "placement", "routing", "multicast", "timesteps", "detections",
-	"detections_digest", "fidelity_map", "spikes", "synops", "packets", "hops", "chip_crossings", "busiest_link_packets",
+	"detections_digest", "fidelity_map", "spikes", "synops", "macs", "packets", "hops", "chip_crossings", "busiest_link_packets",
 	"worst_limit", "worst_limit_use", "energy_total_j", "latency_tick_s", "latency_frame_s"}
 
 // formatFloat writes v in the fewest digits that read back as v: the same run gives the
@@ -669,7 +670,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		}
 		rec := []string{r.Image, r.Arch, strconv.Itoa(r.Cores), strconv.Itoa(r.Chips), r.Placement, r.Routing, r.Multicast,
 			strconv.Itoa(r.Timesteps), strconv.Itoa(r.Detections), r.Digest, fid, strconv.FormatInt(r.Spikes, 10),
-			strconv.FormatInt(r.Synops, 10), strconv.FormatInt(r.Packets, 10), strconv.FormatInt(r.Hops, 10),
+			strconv.FormatInt(r.Synops, 10), strconv.FormatInt(r.MACs, 10), strconv.FormatInt(r.Packets, 10), strconv.FormatInt(r.Hops, 10),
 			strconv.FormatInt(r.Crossings, 10), strconv.FormatInt(r.BusiestLink, 10), r.WorstLimit, formatFloat(r.WorstUse),
 			formatFloat(r.Energy), formatFloat(r.TickTime), formatFloat(r.FrameTime)}
 		for c := range chip.NumCategories {
@@ -707,13 +708,13 @@ func printSweep(w io.Writer, rows []sweepRow) error {
 // writeSweepSummary writes the means over images per configuration (see summarize).
 func writeSweepSummary(w io.Writer, means []sweepMean) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"arch", "timesteps", "cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "packets", "hops",
+	if err := cw.Write([]string{"arch", "timesteps", "cores", "chips", "placement", "routing", "multicast", "images", "spikes", "synops", "macs", "packets", "hops",
 		"chip_crossings", "energy_total_j", "latency_tick_s", "latency_frame_s"}); err != nil {
 		return err
 	}
 	for _, m := range means {
 		if err := cw.Write([]string{m.arch, strconv.Itoa(m.timesteps), strconv.Itoa(m.cores), strconv.Itoa(m.chips), m.placement, m.routing, m.multicast, strconv.Itoa(m.images),
-			formatFloat(m.spikes), formatFloat(m.synops), formatFloat(m.packets), formatFloat(m.hops),
+			formatFloat(m.spikes), formatFloat(m.synops), formatFloat(m.macs), formatFloat(m.packets), formatFloat(m.hops),
 			formatFloat(m.crossings), formatFloat(m.energy), formatFloat(m.tick), formatFloat(m.frame)}); err != nil {
 			return err
 		}

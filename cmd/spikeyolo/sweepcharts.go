@@ -53,11 +53,11 @@ func writeSweepCharts(dir string, sum []sweepMean) error {
 
 // sweepMean is one configuration's means over the images of a sweep.
 type sweepMean struct {
-	cores, chips, images, timesteps          int
-	arch, placement, routing, multicast      string
-	spikes, synops, packets, hops, crossings float64
-	energy, tick, frame                      float64
-	energies                                 [chip.NumCategories]float64
+	cores, chips, images, timesteps                int
+	arch, placement, routing, multicast            string
+	spikes, synops, macs, packets, hops, crossings float64
+	energy, tick, frame                            float64
+	energies                                       [chip.NumCategories]float64
 }
 
 func (m sweepMean) label() string {
@@ -85,6 +85,7 @@ func summarize(rows []sweepRow) []sweepMean {
 		o.images++
 		o.spikes += float64(r.Spikes)
 		o.synops += float64(r.Synops)
+		o.macs += float64(r.MACs)
 		o.packets += float64(r.Packets)
 		o.hops += float64(r.Hops)
 		o.crossings += float64(r.Crossings)
@@ -98,7 +99,7 @@ func summarize(rows []sweepRow) []sweepMean {
 	for i := range out {
 		o := &out[i]
 		n := float64(o.images)
-		for _, v := range []*float64{&o.spikes, &o.synops, &o.packets, &o.hops, &o.crossings, &o.energy, &o.tick, &o.frame} {
+		for _, v := range []*float64{&o.spikes, &o.synops, &o.macs, &o.packets, &o.hops, &o.crossings, &o.energy, &o.tick, &o.frame} {
 			*v /= n
 		}
 		for c := range o.energies {
