@@ -360,4 +360,13 @@ func TestTrimKeepsOutputs(t *testing.T) {
 	if _, err := Reference(net, stim, stateful); err == nil {
 		t.Error("a trimmed run kept its state")
 	}
+	// A rate network integrates its drive in every tick: it does not resume.
+	stateful.Trim = false
+	snaps, err := Reference(net, stim, stateful)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Reference(net, stim, Probe{Ticks: []int{5}, From: &snaps[0]}); err == nil {
+		t.Error("a rate network resumed")
+	}
 }

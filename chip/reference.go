@@ -38,8 +38,9 @@ type Snapshot struct {
 // the outputs at every probe tick are the same, the spikes and synaptic operations fewer; the
 // other layers' counts stop growing then, and a trimmed run keeps no State.
 //
-// With State, the snapshots hold every neuron's membrane and net count, so that a run can
-// resume from one: a run with From starts where the run that took that snapshot ended (every
+// With State, the snapshots hold every neuron's membrane and net count, so that a run of a
+// graded network can resume from one: a run with From starts where the run that took that
+// snapshot ended (every
 // membrane and count, a max-pool's inputs at their sources' counts), does not integrate the
 // biases again, and adds its stimulus on top: for a graded network's next frame (Neurons.Once),
 // the difference of the input currents, so that only what changed travels.
@@ -80,6 +81,9 @@ func start(net *Network, from *Snapshot, l int) (*core.Start, error) {
 		return nil, nil
 	}
 	layer := &net.Layers[l]
+	if !layer.Once && layer.Kind != core.MaxPool {
+		return nil, fmt.Errorf("chip: layer %d (%s) integrates its drive in every tick: only a graded network (Neurons.Once) resumes from a snapshot", l, layer.Name)
+	}
 	if len(from.Counts) != len(net.Layers) || len(from.Membranes) != len(net.Layers) || (layer.Kind != core.Accumulator && len(from.Counts[l]) != layer.Shape.Size()) ||
 		(layer.Kind != core.MaxPool && len(from.Membranes[l]) != layer.Shape.Size()) {
 		return nil, fmt.Errorf("chip: layer %d (%s): the snapshot to resume from lacks its state (take it with Probe.State, from a run of this network)", l, layer.Name)
