@@ -67,6 +67,7 @@ type Costs struct {
 	ChipCrossing   float64 // a packet crossing from one chip to another (on top of its hop)
 	Barrier        float64 // the barrier synchronization that ends each tick
 	MAC            float64 // one graded synaptic operation: a graded message's payload times a weight, added (0 where Graded is false)
+	PayloadBit     float64 // energy only: a graded message sent, per bit of its payload (optional: 0 prices messages per packet only)
 }
 
 //go:embed arch/*.yaml
@@ -111,7 +112,7 @@ var archFile = []struct {
 	{"topology", []string{"chips_x", "chips_y", "tiles_x", "tiles_y", "cores_per_tile"}},
 	{"core", []string{"neurons", "synapse_bytes", "input_axons", "output_axons", "weight_bits",
 		"shared_synapses", "synapse_bits", "population_axons", "output_axon_slots"}},
-	{"energy_pj", costKeys},
+	{"energy_pj", append(slices.Clone(costKeys), "payload_bit")},
 	{"latency_ns", append(slices.Clone(costKeys), "tick_min")},
 	{"power_mw", []string{"static_per_chip"}},
 }
@@ -120,8 +121,8 @@ var costKeys = []string{"synop", "neuron_active", "neuron_inactive", "spike_out"
 	"hop_east_west", "hop_north_south", "chip_crossing", "barrier", "mac"}
 
 // optionalKeys are the constants a file may leave out: a chip without graded messages has no
-// price for their synaptic operations.
-var optionalKeys = []string{"energy_pj.mac", "latency_ns.mac"}
+// price for their synaptic operations, and one may price a message per packet only.
+var optionalKeys = []string{"energy_pj.mac", "latency_ns.mac", "energy_pj.payload_bit"}
 
 // Bounds of an architecture file's sizes. They keep every size, and every product of sizes
 // the simulator forms (cores of a board, bits of a core's synapse memory, neurons of a
@@ -345,6 +346,7 @@ func ParseArch(r io.Reader, name string) (*Arch, error) {
 	}
 	a.Graded = energyMAC
 	a.Energy = costs("energy_pj", 1e-12)
+	a.Energy.PayloadBit = values["energy_pj.payload_bit"] * 1e-12
 	a.Latency = costs("latency_ns", 1e-9)
 	a.TickMin = values["latency_ns.tick_min"] * 1e-9
 	a.StaticPower = values["power_mw.static_per_chip"] * 1e-3

@@ -35,6 +35,17 @@ func TestPresetsLoad(t *testing.T) {
 	if want := (Limits{Neurons: 256, SynapseBytes: 8192, InputAxons: 256, OutputAxons: 256, SynapseBits: 1, AxonSlots: 1}); tn.Limits != want {
 		t.Errorf("truenorth limits %+v, want %+v", tn.Limits, want)
 	}
+	// Optional constants: loihi2 prices graded synaptic operations, loihi does not; neither
+	// prices payload bits, which a file may add.
+	l2, err := Preset("loihi2")
+	if err != nil || !l2.Graded || !near(l2.Energy.MAC, 47.2e-12) || !near(l2.Latency.MAC, 7e-9) || a.Graded || a.Energy.MAC != 0 || l2.Energy.PayloadBit != 0 {
+		t.Errorf("loihi2 %v graded %v MAC %v J %v s; loihi graded %v", err, l2.Graded, l2.Energy.MAC, l2.Latency.MAC, a.Graded)
+	}
+	src, _ := presets.ReadFile("arch/loihi2.yaml")
+	withBits := strings.Replace(string(src), "  barrier: {value: 0,", "  payload_bit: {value: 0.5, source: \"test\"}\n  barrier: {value: 0,", 1)
+	if b, err := ParseArch(strings.NewReader(withBits), "x.yaml"); err != nil || !near(b.Energy.PayloadBit, 0.5e-12) {
+		t.Errorf("energy_pj.payload_bit: %v, %v", err, b)
+	}
 	if _, err := Preset("spinnaker"); err == nil || !strings.Contains(err.Error(), "loihi") {
 		t.Errorf("unknown preset: %v", err)
 	}
@@ -67,6 +78,10 @@ func TestParseArchErrors(t *testing.T) {
 		{"not a yes or no", edit("shared_synapses: {value: 1,", "shared_synapses: {value: 2,"), "core.shared_synapses = 2: want 1 (yes) or 0 (no)"},
 		{"no axon slots", edit("output_axon_slots: {value: 2,", "output_axon_slots: {value: 0,"), "core.output_axon_slots = 0: want a whole number >= 1"},
 		{"not yaml", "name: [", "x.yaml"},
+		{"payload bits priced in time", edit("  barrier: {value: 465", "  payload_bit: {value: 1, source: \"s\"}\n  barrier: {value: 465"),
+			lineOf("barrier: {value: 465") + ` section latency_ns has no constant "payload_bit"`},
+		{"mac in energy only", edit("  barrier: {value: 0, source: \"not published (barrier", "  mac: {value: 1, source: \"s\"}\n  barrier: {value: 0, source: \"not published (barrier"),
+			"energy_pj.mac and latency_ns.mac come together"},
 	} {
 		_, err := ParseArch(strings.NewReader(c.file), "x.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -1,6 +1,7 @@
 package chip
 
 import (
+	"math/bits"
 	"slices"
 
 	"spikeyolo/core"
@@ -119,7 +120,7 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 		parts[NeuronActive] = float64(c.Updates) * e.NeuronActive
 		parts[NeuronInactive] = float64(inactive) * e.NeuronInactive
 		parts[SpikeOut] = float64(c.Events) * e.SpikeOut
-		parts[Messages] = float64(sent.Sent) * e.Message
+		parts[Messages] = float64(sent.Sent) * (e.Message + float64(p.payloadBits(spec.Layer))*e.PayloadBit)
 		parts[WithinTile] = float64(sent.WithinTile) * e.WithinTile
 		parts[HopsEastWest] = float64(sent.Hops[router.East]+sent.Hops[router.West]) * e.HopEastWest
 		parts[HopsNorthSouth] = float64(sent.Hops[router.North]+sent.Hops[router.South]) * e.HopNorthSouth
@@ -178,6 +179,16 @@ func (p *Program) Report(res *Result, floatMACs, analogMACs int64) *Report {
 	}
 	r.LimitViolations = p.CheckLimits()
 	return r
+}
+
+// payloadBits is the width of layer l's graded messages, sign included: enough for its
+// largest payload (MaxSpikes); 0 for a layer of binary spikes.
+func (p *Program) payloadBits(l int) int {
+	layer := &p.Net.Layers[l]
+	if !layer.Graded {
+		return 0
+	}
+	return bits.Len64(uint64(layer.MaxSpikes)) + 1
 }
 
 // The time model: what a tick costs in seconds, beside the energy model above.

@@ -559,8 +559,9 @@ func TestIdleDenseStep(t *testing.T) {
 // TestReportGradedMACs: a graded message costs one multiply-accumulate per target, priced by
 // the architecture's mac constant, whatever its payload; binary synaptic operations stay at 0.
 // A graded neuron with current 8 and threshold 4 sends level 2 once, in tick 0, to an
-// accumulator of 2 channels: 2 MACs (not 4 accumulates), at 19 pJ and 31 ns each. An
-// architecture without a mac price refuses the network.
+// accumulator of 2 channels: 2 MACs (not 4 accumulates), at 19 pJ and 31 ns each; an
+// architecture that prices payload bits adds them to the message. An architecture without a
+// mac price refuses the network.
 func TestReportGradedMACs(t *testing.T) {
 	s := handSource("s", 1, 4, 1)
 	s.Kind, s.Graded, s.Once, s.MaxSpikes = core.Graded, true, true, 100
@@ -586,6 +587,12 @@ func TestReportGradedMACs(t *testing.T) {
 	if r.MACs != 2 || r.Synops != 0 || r.Spikes != 2 || !nearRel(r.ByCategory["synapse_mac"], 2*19*picoJ) || r.ByCategory["synapse"] != 0 {
 		t.Errorf("%d MACs, %d accumulates, %d unit spikes, synapse_mac %v J, synapse %v J; want 2, 0, 2, 38 pJ, 0", r.MACs, r.Synops, r.Spikes,
 			r.ByCategory["synapse_mac"], r.ByCategory["synapse"])
+	}
+	// Priced by payload too, at 5 pJ a bit: the source's messages are 8 bits wide (payloads up
+	// to 100, and a sign), its one packet 11 + 8 × 5 pJ.
+	arch.Energy.PayloadBit = 5 * picoJ
+	if r := prog.Report(res, 0, 0); !nearRel(r.ByCategory["messages"], (11+8*5)*picoJ) {
+		t.Errorf("messages priced by payload: %v J, want 51 pJ", r.ByCategory["messages"])
 	}
 	// Tick 1: the accumulator's pipeline, 2 MACs (62 ns) + 2 active updates (82) + a message
 	// (53); tick 0 the source's 41 + 47 = 88 ns; tick 2 idle, the accumulator's 2 × 43 ns.
