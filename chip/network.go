@@ -2,9 +2,9 @@
 //
 // A Network is a converted detector before it is placed on cores: layers of integer neurons
 // (see core) joined by synapses. Time is integer ticks: a spike fired in tick t is integrated
-// by its targets in tick t+1. In every tick from its Onset, a neuron integrates its layer's
-// bias (and, in an analog layer, its constant input current), plus the spikes delivered to it,
-// then fires by its kind's rule. Output layers (Accumulator) never fire; their membranes,
+// by its targets in tick t+1. In every tick from its Onset (in tick Onset only for a layer
+// marked Once: graded codings), a neuron integrates its layer's bias (and, in an analog layer,
+// its constant input current), plus the spikes delivered to it, then fires by its kind's rule. Output layers (Accumulator) never fire; their membranes,
 // integrated over a window of ticks and multiplied by Readout, are the float network's output.
 //
 // Reference runs a Network with the simplest loop that is obviously right: ticks in order,
@@ -25,7 +25,7 @@ type Layer struct {
 	Name string // for people, e.g. "conv 4 (leaky)"
 	core.Neurons
 	// Analog marks a layer driven by the image: each neuron integrates a constant current
-	// (a Stimulus) every tick from Onset, on top of the bias.
+	// (a Stimulus) every tick from Onset (once if Once), on top of the bias.
 	Analog bool
 	// Inputs are the synapses from earlier layers.
 	Inputs []Input
@@ -50,7 +50,7 @@ type Network struct {
 }
 
 // Stimulus is the input current of every analog layer for one image: per layer (nil for the
-// others), per neuron, the charge added every tick.
+// others), per neuron, the charge added every tick (once, for a layer marked Once).
 type Stimulus [][]int64
 
 // Validate checks that every layer and every synapse is consistent.

@@ -415,6 +415,21 @@ func TestConversionOptions(t *testing.T) {
 			if cv.WindowStart(100) != 0 || rate.WindowStart(100) != 25 {
 				t.Errorf("read-out windows start at %d (graded) and %d (rate), want 0 and 25", cv.WindowStart(100), rate.WindowStart(100))
 			}
+			// The output layer (chip layer 3, model layer 3, linear) reads its membrane at the
+			// checkpoint times 1/θ, over the 16 levels, not over the ticks.
+			out := ls[3]
+			snap := chip.Snapshot{Tick: 40, Membranes: make([][]int64, len(ls))}
+			snap.Membranes[3] = make([]int64, out.Shape.Size())
+			var want []float64
+			for n := range snap.Membranes[3] {
+				snap.Membranes[3][n] = int64(1000 * (n + 1))
+				want = append(want, float64(1000*(n+1))*out.Readout[n/(out.Shape.H*out.Shape.W)]/16)
+			}
+			decoded, err := cv.Decode([]chip.Snapshot{snap}, 40)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFloats(t, "graded read-out", decoded[3], want)
 		}
 		for _, bad := range []func(o *mapper.Options){
 			func(o *mapper.Options) { o.Coding, o.Delta = mapper.Graded, 2 },

@@ -121,3 +121,6 @@ func convertForChip(fs *pflag.FlagSet, mf *modelFlags, cf *convFlags, hw *chipFl
 	}
 	return m, arch, cv, nil
 }
+
+// trimUsage documents --trim, which detect, eval and sweep take.
+const trimUsage = "stop each layer once its spikes can no longer reach an output before the last tick: the same detections with fewer spikes and synaptic operations (rate coding)"

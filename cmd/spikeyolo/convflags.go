@@ -177,6 +177,3 @@ func imageFiles(args []string) ([]string, error) {
 	}
 	return files, nil
 }
-
-// trimUsage documents --trim, which detect, eval and sweep take.
-const trimUsage = "stop each layer once its spikes can no longer reach an output before the last tick: the same detections with fewer spikes and synaptic operations (rate coding)"
