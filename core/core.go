@@ -499,7 +499,19 @@ func (c *Core) sweepNext() {
 				}
 				continue
 			}
-			k := Fire(kind, &ths[f], &v[f], &cells[f].count, maxSpikes)
+			var k int64
+			switch bd := &bounds[f]; bd.single(v[f], cells[f].count) {
+			case 1:
+				v[f] -= bd.hi
+				cells[f].count++
+				k = 1
+			case -1:
+				v[f] -= bd.lo
+				cells[f].count--
+				k = -1
+			default:
+				k = Fire(kind, &ths[f], &v[f], &cells[f].count, maxSpikes)
+			}
 			if !touched && (k != 0 || stamp[f] == t) {
 				updates++
 			}

@@ -179,15 +179,26 @@ func TestFire(t *testing.T) {
 
 // TestBoundsNeverHideASpike: wherever a channel's fire bounds say a neuron may not fire, Fire
 // emits nothing, for every kind, with and without undo margins, over a grid of membranes and
-// counts; and where Fire emits nothing they say so.
+// counts; and where Fire emits nothing they say so. Where they tell a single spike, Fire
+// emits it, leaving the same membrane, whatever the most spikes per tick.
 func TestBoundsNeverHideASpike(t *testing.T) {
 	for _, kind := range []Kind{Signed, IF} {
-		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}} {
+		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: -40}} {
 			for v0 := int64(-80); v0 <= 40; v0++ {
 				for s0 := int64(-3); s0 <= 3; s0++ {
 					b := boundsOf(kind, &th)
 					v, s := v0, s0
 					n := Fire(kind, &th, &v, &s, 2)
+					for _, max := range []int64{1, 2, 4} {
+						v1, s1 := v0, s0
+						want := Fire(kind, &th, &v1, &s1, max)
+						switch one := b.single(v0, s0); {
+						case one == 1 && (want != 1 || v1 != v0-th.Pos || s1 != s0+1), one == -1 && (want != -1 || v1 != v0+th.Neg || s1 != s0-1):
+							t.Errorf("%v %+v V=%d count %d max %d: single says %d, Fire emits %d leaving %d", kind, th, v0, s0, max, one, want, v1)
+						case one == 0 && want == 1 && v0 < 2*th.Pos && max > 1 && kind == IF:
+							t.Errorf("%v %+v V=%d count %d: one spike of an IF neuron not told by single", kind, th, v0, s0)
+						}
+					}
 					if may := b.may(v0, s0); !may && n != 0 {
 						t.Errorf("%v %+v V=%d count %d: may not fire, yet fires %d", kind, th, v0, s0, n)
 					} else if may && n == 0 {
@@ -333,7 +344,7 @@ func TestDivisor(t *testing.T) {
 }
 
 // TestFireGraded: a graded neuron sends the difference of its level and its count, when it
-// is at least delta, at most max; its membrane stays. Levels: floor(V/θ+) at and above 0,
+// is at least delta or the count is 0, at most max; its membrane stays. Levels: floor(V/θ+) at and above 0,
 // -floor(-V/θ-) below (θ- = θ+/alpha carries a leaky ReLU).
 func TestFireGraded(t *testing.T) {
 	for _, c := range []struct {
@@ -350,6 +361,9 @@ func TestFireGraded(t *testing.T) {
 		{1000, 0, 10, 100, 1, 30, 30},   // level 100, at most 30 a message
 		{45, 2, 10, 100, 3, 100, 0},     // a change of 2 < delta 3: nothing (sigma-delta)
 		{55, 2, 10, 100, 3, 100, 3},     // a change of 3: sent
+		{15, 0, 10, 100, 3, 100, 1},     // level 1 < delta 3, but nothing sent yet: sent whole
+		{5, 1, 10, 100, 3, 100, 0},      // back to level 0: a change of 1 < delta 3, kept
+		{-150, 0, 10, 100, 8, 100, -1},  // the leaky side, first message
 		{-250, 0, 10, 1 << 62, 1, 9, 0}, // a graded ReLU: no negative level
 	} {
 		v, count := c.v, c.count

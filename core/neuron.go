@@ -25,10 +25,12 @@ const (
 	// Graded neurons integrate without resetting and send their level as graded messages
 	// (Loihi 2's graded spikes): the level of membrane V is floor(V/ThetaPos) for V >= 0
 	// and -floor(-V/ThetaNeg) below (the leaky ReLU of V in units of ThetaPos when ThetaNeg =
-	// ThetaPos/alpha); a neuron whose level differs from its net count by at least Delta
-	// sends the difference as one message, of at most MaxSpikes, and adds it to its count.
-	// Delta 1 sends every change (graded coding); a larger Delta only the changes beyond it
-	// (sigma-delta coding).
+	// ThetaPos/alpha); a neuron whose level differs from its net count (what its targets have
+	// received) sends the difference as one message, of at most MaxSpikes, and adds it to its
+	// count, when the difference is at least Delta or the count is 0. Delta 1 sends every
+	// change (graded coding); a larger Delta sends an activation once, whole, and afterwards
+	// only its changes of at least Delta (sigma-delta coding): a neuron whose targets have
+	// received nothing always sends its level, so that small activations are not lost.
 	Graded
 )
 
@@ -112,7 +114,7 @@ type Threshold struct {
 	Pos, Neg         int64
 	Undo             bool
 	BackPos, BackNeg int64
-	Delta            int64 // Graded: the least difference of level and count that is sent (>= 1)
+	Delta            int64 // Graded: the least difference of level and a nonzero count that is sent (>= 1)
 }
 
 // Fire applies the firing rule th of kind to a membrane after integration. It returns the
@@ -121,7 +123,7 @@ type Threshold struct {
 func Fire(kind Kind, th *Threshold, v, s *int64, maxSpikes int64) int64 {
 	if kind == Graded {
 		n := th.level(*v) - *s
-		if abs(n) < th.Delta {
+		if n == 0 || *s != 0 && abs(n) < th.Delta {
 			return 0
 		}
 		n = max(-maxSpikes, min(n, maxSpikes))
@@ -161,21 +163,49 @@ func (th *Threshold) level(v int64) int64 {
 	return -(-v / th.Neg)
 }
 
-// fireBounds is a channel's firing rule as four bounds that tell, without a branch each,
+// fireBounds is a channel's firing rule as bounds that tell, without a branch each,
 // whether Fire may emit: it may when v >= hi or v <= lo, or when the net count is negative
 // and v > backNeg, or positive and v < backPos. A rule that lacks a case has a bound no
-// membrane passes.
-type fireBounds struct{ hi, lo, backNeg, backPos int64 }
+// membrane passes. hi2 and lo2 (2·hi and 2·lo, saturated) and the counts from which the
+// first and last cases apply let single tell Fire's commonest outcome, one spike, without
+// its loop.
+type fireBounds struct {
+	hi, lo, backNeg, backPos int64
+	hi2, lo2                 int64
+	minPosCount, maxNegCount int64
+}
 
 func boundsOf(kind Kind, th *Threshold) fireBounds {
-	b := fireBounds{hi: th.Pos, lo: math.MinInt64, backNeg: math.MaxInt64, backPos: math.MinInt64}
+	b := fireBounds{hi: th.Pos, lo: math.MinInt64, backNeg: math.MaxInt64, backPos: math.MinInt64,
+		hi2: math.MaxInt64, lo2: math.MinInt64, minPosCount: math.MinInt64, maxNegCount: math.MaxInt64}
+	if th.Pos <= math.MaxInt64/2 {
+		b.hi2 = 2 * th.Pos
+	}
 	if kind == Signed {
 		b.lo = -th.Neg
+		if th.Neg <= math.MaxInt64/2 {
+			b.lo2 = -2 * th.Neg
+		}
 		if th.Undo {
 			b.backNeg, b.backPos = th.BackNeg, -th.BackPos
+			b.minPosCount, b.maxNegCount = 0, 0
 		}
 	}
 	return b
+}
+
+// single returns the spike Fire emits for membrane v and net count s when it is one spike
+// by Fire's first case (+1: v in [hi, 2·hi), a count the case allows) or its last (-1: v in
+// (2·lo, lo], no spike to take back first), after which no case applies; otherwise 0, and
+// Fire must decide. Emitting it takes hi from v for +1 and lo for -1.
+func (b *fireBounds) single(v, s int64) int64 {
+	switch {
+	case v >= b.hi && v < b.hi2 && s >= b.minPosCount:
+		return 1
+	case v <= b.lo && v > b.lo2 && s <= b.maxNegCount && (s >= 0 || v <= b.backNeg):
+		return -1
+	}
+	return 0
 }
 
 // may reports whether Fire may emit for membrane v and net count s; when it says false, Fire

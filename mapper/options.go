@@ -55,8 +55,9 @@ const (
 	// Graded sends an activation once, quantized to Levels per normalization factor, as graded messages (Loihi 2's graded spikes), and each later
 	// change of it (a deeper input arriving) the same way.
 	Graded
-	// SigmaDelta is Graded that sends only the changes of at least Delta levels (Loihi 2's
-	// sigma-delta neurons).
+	// SigmaDelta is Graded that sends an activation once, whole, and afterwards only its
+	// changes of at least Delta levels (Loihi 2's sigma-delta neurons, whose first message
+	// lava-dl thresholds too; here small activations are not lost).
 	SigmaDelta
 )
 

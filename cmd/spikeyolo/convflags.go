@@ -49,9 +49,9 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.undo, "undo", d.Undo, "let signed neurons take back spikes so their counts follow their cumulative input")
 	fs.Float64Var(&c.undoMargin, "undo-margin", d.UndoMargin, "how far past zero, in thresholds, a membrane goes before its neuron takes a spike back")
 	fs.Float64Var(&c.warmup, "warmup", d.Warmup, "fraction of the ticks the read-out skips at the start")
-	fs.StringVar(&c.coding, "coding", d.Coding.String(), "how neurons send activations: rate (binary spikes over the ticks), graded (an activation once, as graded messages, then its changes) or sigma-delta (only changes of at least --delta levels)")
+	fs.StringVar(&c.coding, "coding", d.Coding.String(), "how neurons send activations: rate (binary spikes over the ticks), graded (an activation once, as graded messages, then its changes) or sigma-delta (an activation once, whole, then only its changes of at least --delta levels)")
 	fs.IntVar(&c.payload, "payload-bits", d.PayloadBits, "bits of a graded message, signed: activations have 2^(bits-4) levels per normalization factor, with room for 8 times it (graded codings)")
-	fs.IntVar(&c.delta, "delta", d.Delta, "the least change, in levels, a sigma-delta neuron sends")
+	fs.IntVar(&c.delta, "delta", d.Delta, "the least change, in levels, a sigma-delta neuron sends once it has sent its activation")
 }
 
 // weightBitsFromArch documents, for commands that run on an architecture, that
