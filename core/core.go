@@ -280,9 +280,12 @@ func (c *Core) Receive(from int, pks []Spike) {
 		if in.From != from {
 			continue
 		}
-		if c.pool != nil {
+		switch {
+		case c.pool != nil:
 			c.receivePool(in, pks)
-		} else {
+		case in.K.single:
+			c.receiveSingle(in, pks)
+		default:
 			c.receiveKernel(in, pks)
 		}
 	}
@@ -358,6 +361,57 @@ func (c *Core) receiveKernel(in *Input, pks []Spike) {
 				c.candidate(p*nc + f)
 			}
 		}
+	}
+}
+
+// receiveSingle is receiveKernel for a kernel whose source channels each reach one target
+// channel (Kernel.single: depthwise convolutions, most of Yolo-Fastest's packets): one loop
+// over the packets, each adding one weight per tap inside the box and stamping its targets,
+// making them candidates unless the core is dense.
+func (c *Core) receiveSingle(in *Input, pks []Spike) {
+	kn := in.K
+	s := kn.Syn
+	b := &c.Box
+	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+	v, stamp, cands := c.v, c.stamp, c.cands
+	now, collect := int32(c.now), !c.dense
+	var targets, ops int64 // targets reached; and n·targets, summed over the packets
+	for _, pk := range pks {
+		ch, pos := kn.hw.divmod(int(pk.Neuron))
+		if !s.Reads(ch) {
+			continue
+		}
+		sc := kn.sources[ch-s.SrcC0]
+		at := sc.f0 - b.C0
+		if uint(at) >= uint(nc) {
+			continue
+		}
+		w := kn.wt[sc.row : sc.row+kn.k2]
+		n := int64(pk.N)
+		var hit int64
+		for _, t := range kn.Taps.At(pos) {
+			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
+			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
+				continue
+			}
+			i := (y*bw+x)*nc + at
+			v[i] += n * int64(w[t.K])
+			hit++
+			if stamp[i] != now {
+				stamp[i] = now
+				if collect {
+					cands = append(cands, int32(i))
+				}
+			}
+		}
+		targets += hit
+		ops += abs(n) * hit
+	}
+	c.cands = cands
+	if in.Graded {
+		c.MACs += targets
+	} else {
+		c.Synops += ops
 	}
 }
 

@@ -21,7 +21,10 @@ type Kernel struct {
 	// pointwise: a 1x1 window moved by 1 over a map of the target's size, so that every
 	// source position has exactly one tap, at the same position.
 	pointwise bool
-	sources   []source // per source channel read, from Syn.SrcC0
+	// single: each source channel reaches one target channel (a depthwise kernel, or one of
+	// a single target channel), whose weights for source channel src are wt[src.row:][:k2].
+	single  bool
+	sources []source // per source channel read, from Syn.SrcC0
 }
 
 // source is what delivery needs of one source channel of a kernel: its target channels
@@ -36,6 +39,7 @@ func NewKernel(s *Synapses) *Kernel {
 	if s.IsPool() {
 		return k
 	}
+	k.single = k.outPer == 1
 	for c := s.SrcC0; c < s.SrcC0+s.NumC; c++ {
 		f0, f1, local := s.Targets(c)
 		g := (c - s.SrcC0) / k.inPer
