@@ -44,6 +44,11 @@ muts = [
  ("a core stepping without work makes the tick busy", "chip/engine.go", "d := grown(before, c.Counters); d != (core.Counters{})", "d := grown(before, c.Counters); true", ["./chip"]),
  ("a refinement misses one partition's cuts", "chip/program.go", "return slices.ContainsFunc(ps, func", "return slices.ContainsFunc(ps[:1], func", ["-run", "Reprice", "./chip"]),
  ("a dense sweep skips the drive", "core/core.go", "v[f] += cells[f].drive", "v[f] += 0", ["./chip", "./core"]),
+    # Codings and the engine's fast paths.
+ ("sigma-delta thresholds its first message", "core/neuron.go", "if n == 0 || *s != 0 && abs(n) < th.Delta {", "if n == 0 || abs(n) < th.Delta {", ["./core", "./chip"]),
+ ("a single negative spike ignores the take-back", "core/neuron.go", "s <= b.maxNegCount && (s >= 0 || v <= b.backNeg):", "s <= b.maxNegCount:", ["./core"]),
+ ("a single spike up to three thresholds", "core/neuron.go", "v >= b.hi && v < b.hi2 &&", "v >= b.hi && v < b.hi2+b.hi &&", ["./core", "./chip"]),
+ ("depthwise deliveries count one op a packet", "core/core.go", "ops += abs(n) * hit", "ops += abs(n)", ["./chip"]),
 ]
 only = sys.argv[1:]
 missed = 0
