@@ -397,11 +397,13 @@ func (c *Core) receiveSingle(in *Input, pks []Spike) {
 			i := (y*bw+x)*nc + at
 			v[i] += n * int64(w[t.K])
 			hit++
-			if stamp[i] != now {
+			// A dense core only stamps (no branch to mispredict); a sparse one collects
+			// the targets it stamps first.
+			if !collect {
 				stamp[i] = now
-				if collect {
-					cands = append(cands, int32(i))
-				}
+			} else if stamp[i] != now {
+				stamp[i] = now
+				cands = append(cands, int32(i))
 			}
 		}
 		targets += hit
