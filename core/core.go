@@ -538,6 +538,7 @@ func (c *Core) sweepNext() {
 	y, x := b.Y0, b.X0
 	for p := range c.posMark {
 		touched := c.posMark[p] == t
+		touchedBit := bit(touched)
 		v, cells, stamp := c.v[p*nc:p*nc+nc], c.cell[p*nc:p*nc+nc], c.stamp[p*nc:p*nc+nc]
 		if driven {
 			for f := range v {
@@ -549,10 +550,10 @@ func (c *Core) sweepNext() {
 		}
 		g0 := shape.Index(b.C0, y, x) // channel f's neuron is g0 + f·hw
 		for f := range v {
+			// Neurons of an untouched position count if they received input themselves
+			// (stamped) or fire; counted without a branch on the stamp.
 			if !bounds[f].may(v[f], cells[f].count) {
-				if !touched && stamp[f] == t {
-					updates++
-				}
+				updates += int64(bit(stamp[f] == t) &^ touchedBit)
 				continue
 			}
 			var k int64
@@ -568,9 +569,7 @@ func (c *Core) sweepNext() {
 			default:
 				k = Fire(kind, &ths[f], &v[f], &cells[f].count, maxSpikes)
 			}
-			if !touched && (k != 0 || stamp[f] == t) {
-				updates++
-			}
+			updates += int64((bit(k != 0) | bit(stamp[f] == t)) &^ touchedBit)
 			if k != 0 {
 				out = append(out, Spike{int32(g0 + f*hw), int32(k)})
 				spikes += abs(k)
