@@ -91,10 +91,11 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 	return ops, hits
 }
 
-// deliverChannel is deliver for one target channel f of box b (a depthwise kernel's only
-// one, or the one a box holds): it adds n times one weight per tap to the membranes v, and
-// stamps each target reached with now in stamp, appending to cands, if collect, the targets
-// not stamped before. It returns the synaptic operations performed and cands.
+// deliverChannel is deliver for one target channel f of box b (the only one a box holds of a
+// kernel with several; depthwise kernels take Core.receiveSingle, its batched twin): it adds
+// n times one weight per tap to the membranes v, and stamps each target reached with now in
+// stamp, appending to cands, if collect, the targets not stamped before. It returns the
+// synaptic operations performed and cands.
 func (k *Kernel) deliverChannel(src source, f int, taps []Tap, n int64, v []int64, b Box, stamp []int32, now int32, collect bool, cands []int32) (int64, []int32) {
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	wt, at := k.wt[src.row*k.outPer+f-src.f0:], f-b.C0
@@ -107,11 +108,11 @@ func (k *Kernel) deliverChannel(src source, f int, taps []Tap, n int64, v []int6
 		i := (y*bw+x)*nc + at
 		v[i] += n * int64(wt[int(t.K)*k.outPer])
 		ops++
-		if stamp[i] != now {
+		if !collect { // as receiveSingle: a dense core stamps without testing
 			stamp[i] = now
-			if collect {
-				cands = append(cands, int32(i))
-			}
+		} else if stamp[i] != now {
+			stamp[i] = now
+			cands = append(cands, int32(i))
 		}
 	}
 	return ops, cands
