@@ -72,9 +72,15 @@ type Core struct {
 	Box    Box
 	Inputs []Input
 
-	v       []int64 // membranes (delivery adds to runs of them; kept apart from the rest)
-	cell    []cell  // every neuron's other state but its stamp
-	stamp   []int32 // the tick in which each neuron was last made a candidate (dense: collecting reads it most)
+	// Every neuron's state, one column each (a dense sweep reads v, net, drive and stamp
+	// from start to end; wakes only sparse updates use).
+	v      []int64 // membranes (delivery adds to runs of them)
+	net    []int64 // net spike counts
+	drive  []int64 // charge added every tick from the onset
+	last   []int32 // the tick up to which the drive has been added
+	wakeAt []int32 // the tick of the pending wake, or -1
+	stamp  []int32 // the tick in which the neuron was last made a candidate
+
 	cands   []int32 // this tick's candidates (local indices)
 	posMark []int32 // kernel cores: tick in which each position of the box was touched in all its channels
 	posList []int32 // kernel cores: those positions (y·width + x within the box) this tick
@@ -85,8 +91,16 @@ type Core struct {
 	far    []wake
 	farMin int
 
-	pool    *poolState
-	bounds  []fireBounds // per channel of the box: its firing rule as bounds (Signed and IF)
+	pool   *poolState
+	bounds []fireBounds // per channel of the box: its firing rule as bounds (Signed and IF)
+	lanes  laneBounds   // the same by column
+
+	// Dense sweeps (Signed and IF cores): scratch flags (sweepLanes), the channels of a
+	// position as a divisor, and each position's channel C0 as its index in the layer.
+	flags    []uint64
+	channels divisor
+	posIndex []int32
+
 	sweep   Sweep
 	dense   bool // sweeping the box every tick; the wake wheel is empty and every wakeAt -1
 	swept   int  // the tick of the last dense sweep: after it, every membrane is up to date though last says otherwise
@@ -101,21 +115,15 @@ type wake struct {
 	neuron int32
 }
 
-// cell is a neuron's state other than its membrane, together so that one cache line holds it.
-type cell struct {
-	count  int64 // net spike count
-	drive  int64 // charge added every tick from the onset
-	last   int32 // the tick up to which the drive has been added
-	wakeAt int32 // the tick of its pending wake, or -1
-}
-
 // NewCore makes a core holding box b of a layer with the given parameters and input
 // synapses, which turns dense and sparse by sw. Call Reset before running it.
 func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 	if b.C0 < 0 || b.Y0 < 0 || b.X0 < 0 || b.C1 > n.Shape.C || b.Y1 > n.Shape.H || b.X1 > n.Shape.W || b.Size() <= 0 {
 		panic(fmt.Sprintf("core: box %+v of a layer of shape %v", b, n.Shape))
 	}
-	c := &Core{N: n, Box: b, Inputs: inputs, sweep: sw, cell: make([]cell, b.Size()), stamp: make([]int32, b.Size())}
+	size := b.Size()
+	c := &Core{N: n, Box: b, Inputs: inputs, sweep: sw, net: make([]int64, size), drive: make([]int64, size),
+		last: make([]int32, size), wakeAt: make([]int32, size), stamp: make([]int32, size)}
 	if n.Kind == MaxPool {
 		c.pool = newPoolState(c)
 	} else {
@@ -124,10 +132,26 @@ func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 				c.bounds = append(c.bounds, boundsOf(n.Kind, &n.Threshold[ch]))
 			}
 		}
-		c.v = make([]int64, b.Size())
+		c.v = make([]int64, size)
 		c.posMark = make([]int32, (b.Y1-b.Y0)*(b.X1-b.X0))
+		if n.Kind == Signed || n.Kind == IF {
+			c.prepareDense()
+		}
 	}
 	return c
+}
+
+// prepareDense sets what a dense sweep needs besides the neurons' state.
+func (c *Core) prepareDense() {
+	b := &c.Box
+	c.lanes = newLaneBounds(c.bounds)
+	c.flags = make([]uint64, (b.Size()+63)/64*2)
+	c.channels = newDivisor(b.C1 - b.C0)
+	w := b.X1 - b.X0
+	c.posIndex = make([]int32, len(c.posMark))
+	for p := range c.posIndex {
+		c.posIndex[p] = int32(c.N.Shape.Index(b.C0, b.Y0+p/w, b.X0+p%w))
+	}
 }
 
 // global is the layer index of local neuron i.
@@ -144,9 +168,10 @@ func (c *Core) Reset(stimulus []int64, horizon int, from *Start) {
 	c.Counters = Counters{}
 	c.horizon = horizon
 	c.dense, c.swept = false, -2
-	for i := range c.cell {
-		c.cell[i] = cell{last: -1, wakeAt: -1}
-		c.stamp[i] = -1
+	clear(c.net)
+	clear(c.drive)
+	for i := range c.stamp {
+		c.last[i], c.wakeAt[i], c.stamp[i] = -1, -1, -1
 	}
 	c.cands, c.out, c.far, c.farMin, c.filled = c.cands[:0], c.out[:0], c.far[:0], 1<<31-1, 0
 	for i := range c.wheel {
@@ -167,17 +192,17 @@ func (c *Core) Reset(stimulus []int64, horizon int, from *Start) {
 		ch, _, _ := c.Box.At(i)
 		c.v[i] = c.N.V0[ch]
 		if from == nil {
-			c.cell[i].drive = c.N.Bias[ch]
+			c.drive[i] = c.N.Bias[ch]
 		} else {
-			c.v[i], c.cell[i].count = from.V[c.global(i)], from.Counts[c.global(i)]
+			c.v[i], c.net[i] = from.V[c.global(i)], from.Counts[c.global(i)]
 		}
 		if stimulus != nil {
-			c.cell[i].drive += stimulus[c.global(i)]
+			c.drive[i] += stimulus[c.global(i)]
 		}
 		if c.N.Kind == Accumulator {
 			continue // accumulators never fire
 		}
-		if tick, ok := c.N.NextFire(ch, c.v[i], c.cell[i].count, c.cell[i].drive, -1); ok {
+		if tick, ok := c.N.NextFire(ch, c.v[i], c.net[i], c.drive[i], -1); ok {
 			c.schedule(int32(i), tick, -1)
 		}
 	}
@@ -208,12 +233,12 @@ func (c *Core) resumePool(from *Start) {
 			}
 		}
 	}
-	for i := range c.cell {
-		c.cell[i].count = from.Counts[c.global(i)]
+	for i := range c.net {
+		c.net[i] = from.Counts[c.global(i)]
 		ch, ty, tx := c.Box.At(i)
 		y0, y1, x0, x1 := p.syn.Window(ty, tx, p.hv, p.wv)
 		plane := p.counts[(ch-c.Box.C0)*p.rows*p.cols:]
-		count := c.cell[i].count
+		count := c.net[i]
 		if n, _ := PoolFire(PoolExact, plane, nil, p.cols, y0-p.rowLo, y1-p.rowLo, x0-p.colLo, x1-p.colLo, &count, MaxSpikesLimit); n != 0 && c.N.Pool == PoolExact {
 			c.schedule(int32(i), 0, -1)
 		}
@@ -223,13 +248,13 @@ func (c *Core) resumePool(from *Start) {
 // schedule sets neuron i's wake to tick; now is the current tick.
 func (c *Core) schedule(i int32, tick, now int) {
 	if tick >= c.horizon {
-		c.cell[i].wakeAt = -1
+		c.wakeAt[i] = -1
 		return
 	}
-	if int(c.cell[i].wakeAt) == tick {
+	if int(c.wakeAt[i]) == tick {
 		return
 	}
-	c.cell[i].wakeAt = int32(tick)
+	c.wakeAt[i] = int32(tick)
 	if tick-now < wheelSize {
 		b := tick % wheelSize
 		c.wheel[b] = append(c.wheel[b], i)
@@ -445,7 +470,7 @@ func (c *Core) Step() []Spike {
 	}
 	c.cands = c.cands[:0]
 	if c.pool == nil && (c.N.Kind == Signed || c.N.Kind == IF) && !c.N.Once {
-		active := float64(c.Updates-before) / float64(len(c.cell))
+		active := float64(c.Updates-before) / float64(len(c.net))
 		if !c.dense && active >= c.sweep.Enter {
 			c.toDense()
 		} else if c.dense && active < c.sweep.Leave {
@@ -461,12 +486,12 @@ func (c *Core) toDense() {
 	c.dense = true
 	for b := range c.wheel {
 		for _, i := range c.wheel[b] {
-			c.cell[i].wakeAt = -1
+			c.wakeAt[i] = -1
 		}
 		c.wheel[b] = c.wheel[b][:0]
 	}
 	for _, w := range c.far {
-		c.cell[w.neuron].wakeAt = -1
+		c.wakeAt[w.neuron] = -1
 	}
 	c.far, c.farMin, c.filled = c.far[:0], 1<<31-1, 0
 }
@@ -477,132 +502,11 @@ func (c *Core) toSparse() {
 	c.dense = false
 	t := c.now
 	nc := c.Box.C1 - c.Box.C0
-	for i := range c.cell {
-		n := &c.cell[i]
-		n.last = int32(t)
-		if tick, ok := c.N.NextFire(c.Box.C0+i%nc, c.v[i], n.count, n.drive, t); ok {
+	for i := range c.net {
+		c.last[i] = int32(t)
+		if tick, ok := c.N.NextFire(c.Box.C0+i%nc, c.v[i], c.net[i], c.drive[i], t); ok {
 			c.schedule(int32(i), tick, t)
 		}
-	}
-}
-
-// stepDense brings every neuron of a dense core up to tick now and fires it; it counts as
-// active the neurons that received input (their position was stamped in posMark, or the
-// neuron in stamp) or fire. After a sweep in the tick before, every neuron is up to date but
-// for this tick's drive (sweepNext); otherwise each catches up from its last update.
-func (c *Core) stepDense() {
-	if c.swept == c.now-1 {
-		c.sweepNext()
-	} else {
-		c.sweepCatchUp()
-	}
-	c.swept = c.now
-}
-
-// sweepCatchUp is stepDense when the neurons were last updated in different ticks.
-func (c *Core) sweepCatchUp() {
-	t := int32(c.now)
-	b := &c.Box
-	nc, w := b.C1-b.C0, b.X1-b.X0
-	shape := c.N.Shape
-	hw := shape.H * shape.W
-	for p := range c.posMark {
-		touched := c.posMark[p] == t
-		// The layer index of channel b.C0 at this position; channel f adds f·hw.
-		g0 := shape.Index(b.C0, b.Y0+p/w, b.X0+p%w)
-		for f := range nc {
-			i := p*nc + f
-			n := &c.cell[i]
-			c.v[i] += n.drive * c.N.drivenTicks(n.last, t)
-			n.last = t
-			c.fireSwept(i, f, g0+f*hw, touched)
-		}
-	}
-}
-
-// sweepNext is stepDense after a sweep in the tick before: each neuron takes one tick's
-// drive (from its onset), and its last update stays at the first sweep's tick until the
-// core turns sparse. It is the engine's hottest loop: what it reads is hoisted, and the
-// position's coordinates are counted instead of divided.
-func (c *Core) sweepNext() {
-	b := c.Box
-	nc := b.C1 - b.C0
-	shape := c.N.Shape
-	hw := shape.H * shape.W
-	t := int32(c.now)
-	kind, maxSpikes := c.N.Kind, c.N.MaxSpikes
-	ths, bounds := c.N.Threshold[b.C0:b.C1], c.bounds[:nc]
-	driven := c.N.drivenTicks(t-1, t) == 1
-	out := c.out
-	var updates, spikes int64
-	y, x := b.Y0, b.X0
-	for p := range c.posMark {
-		touched := c.posMark[p] == t
-		touchedBit := bit(touched)
-		v, cells, stamp := c.v[p*nc:p*nc+nc], c.cell[p*nc:p*nc+nc], c.stamp[p*nc:p*nc+nc]
-		if driven {
-			for f := range v {
-				v[f] += cells[f].drive
-			}
-		}
-		if touched {
-			updates += int64(nc) // every neuron of the position received input
-		}
-		g0 := shape.Index(b.C0, y, x) // channel f's neuron is g0 + f·hw
-		for f := range v {
-			// Neurons of an untouched position count if they received input themselves
-			// (stamped) or fire; counted without a branch on the stamp.
-			if !bounds[f].may(v[f], cells[f].count) {
-				updates += int64(bit(stamp[f] == t) &^ touchedBit)
-				continue
-			}
-			var k int64
-			switch bd := &bounds[f]; bd.single(v[f], cells[f].count) {
-			case 1:
-				v[f] -= bd.hi
-				cells[f].count++
-				k = 1
-			case -1:
-				v[f] -= bd.lo
-				cells[f].count--
-				k = -1
-			default:
-				k = Fire(kind, &ths[f], &v[f], &cells[f].count, maxSpikes)
-			}
-			updates += int64((bit(k != 0) | bit(stamp[f] == t)) &^ touchedBit)
-			if k != 0 {
-				out = append(out, Spike{int32(g0 + f*hw), int32(k)})
-				spikes += abs(k)
-			}
-		}
-		if x++; x == b.X1 {
-			x, y = b.X0, y+1
-		}
-	}
-	c.Events += int64(len(out) - len(c.out))
-	c.out = out
-	c.Updates += updates
-	c.Spikes += spikes
-}
-
-// fireSwept fires local neuron i (channel b.C0+f, index g in its layer) in a dense sweep and
-// counts its update if it was touched (its position or itself) or fires.
-func (c *Core) fireSwept(i, f, g int, touched bool) {
-	n := &c.cell[i]
-	if !c.bounds[f].may(c.v[i], n.count) {
-		if touched || int(c.stamp[i]) == c.now {
-			c.Updates++
-		}
-		return
-	}
-	k := Fire(c.N.Kind, &c.N.Threshold[c.Box.C0+f], &c.v[i], &n.count, c.N.MaxSpikes)
-	if k != 0 || touched || int(c.stamp[i]) == c.now {
-		c.Updates++
-	}
-	if k != 0 {
-		c.out = append(c.out, Spike{int32(g), int32(k)})
-		c.Spikes += abs(k)
-		c.Events++
 	}
 }
 
@@ -625,7 +529,7 @@ func (c *Core) collect() {
 		kept, m := c.far[:0], 1<<31-1
 		for _, w := range c.far {
 			switch {
-			case c.cell[w.neuron].wakeAt != w.tick: // moved since: stale
+			case c.wakeAt[w.neuron] != w.tick: // moved since: stale
 			case int(w.tick) < t+wheelSize:
 				b := int(w.tick) % wheelSize
 				c.wheel[b] = append(c.wheel[b], w.neuron)
@@ -639,8 +543,8 @@ func (c *Core) collect() {
 	}
 	b := t % wheelSize
 	for _, i := range c.wheel[b] {
-		if int(c.cell[i].wakeAt) == t {
-			c.cell[i].wakeAt = -1
+		if int(c.wakeAt[i]) == t {
+			c.wakeAt[i] = -1
 			c.candidate(i)
 		}
 	}
@@ -656,25 +560,24 @@ func (c *Core) stepNeurons() {
 	waits := c.N.Once && t < c.N.Onset // integrates, fires from the onset (see Neurons.Once)
 	for _, i := range c.cands {
 		c.Updates++
-		n := &c.cell[i]
 		// Add the drive of the ticks since the neuron was last updated, up to this one.
-		c.v[i] += n.drive * c.N.drivenTicks(n.last, int32(t))
-		n.last = int32(t)
+		c.v[i] += c.drive[i] * c.N.drivenTicks(c.last[i], int32(t))
+		c.last[i] = int32(t)
 		if accumulates {
 			continue
 		}
 		ch := c.Box.C0 + int(i)%nc
 		if !waits {
-			if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &n.count, c.N.MaxSpikes); k != 0 {
+			if k := Fire(c.N.Kind, &c.N.Threshold[ch], &c.v[i], &c.net[i], c.N.MaxSpikes); k != 0 {
 				c.out = append(c.out, Spike{int32(c.global(int(i))), int32(k)})
 				c.Spikes += abs(k)
 				c.Events++
 			}
 		}
-		if tick, ok := c.N.NextFire(ch, c.v[i], n.count, n.drive, t); ok {
+		if tick, ok := c.N.NextFire(ch, c.v[i], c.net[i], c.drive[i], t); ok {
 			c.schedule(i, tick, t)
 		} else {
-			n.wakeAt = -1
+			c.wakeAt[i] = -1
 		}
 	}
 }
@@ -684,9 +587,9 @@ func (c *Core) Counts() []int64 {
 	if c.N.Kind == Accumulator {
 		return nil
 	}
-	out := make([]int64, len(c.cell))
-	for i := range c.cell {
-		out[i] = c.cell[i].count
+	out := make([]int64, len(c.net))
+	for i := range c.net {
+		out[i] = c.net[i]
 	}
 	return out
 }
@@ -697,7 +600,7 @@ func (c *Core) Counts() []int64 {
 func (c *Core) Membranes(t int) []int64 {
 	out := slices.Clone(c.v)
 	for i := range out {
-		out[i] += c.cell[i].drive * c.N.drivenTicks(c.cell[i].last, int32(t-1))
+		out[i] += c.drive[i] * c.N.drivenTicks(c.last[i], int32(t-1))
 	}
 	return out
 }

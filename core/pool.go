@@ -129,7 +129,7 @@ func (p *poolState) step(c *Core) {
 		if p.now != nil {
 			now = p.now[at:]
 		}
-		n, lagging := PoolFire(c.N.Pool, p.counts[at:], now, p.cols, y0-p.rowLo, y1-p.rowLo, x0-p.colLo, x1-p.colLo, &c.cell[i].count, c.N.MaxSpikes)
+		n, lagging := PoolFire(c.N.Pool, p.counts[at:], now, p.cols, y0-p.rowLo, y1-p.rowLo, x0-p.colLo, x1-p.colLo, &c.net[i], c.N.MaxSpikes)
 		if n != 0 {
 			c.out = append(c.out, Spike{int32(c.global(int(i))), int32(n)})
 			c.Spikes += abs(n)
