@@ -81,10 +81,11 @@ type Core struct {
 	wakeAt []int32 // the tick of the pending wake, or -1
 	stamp  []int32 // the tick in which the neuron was last made a candidate
 
-	cands   []int32 // this tick's candidates (local indices)
-	posMark []int32 // kernel cores: tick in which each position of the box was touched in all its channels
-	posList []int32 // kernel cores: those positions (y·width + x within the box) this tick
-	hits    []int32 // scratch: the positions a packet reached
+	cands   []int32    // this tick's candidates (local indices)
+	posMark []int32    // kernel cores: tick in which each position of the box was touched in all its channels
+	posList []int32    // kernel cores: those positions (y·width + x within the box) this tick
+	hits    []int32    // scratch: the positions a packet reached
+	single  []*boxTaps // by input: the taps of a single kernel into the box (receiveSingle), or nil
 
 	wheel  [wheelSize][]int32
 	filled uint64 // bit i: wheel[i] is not empty
@@ -134,6 +135,12 @@ func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 		}
 		c.v = make([]int64, size)
 		c.posMark = make([]int32, (b.Y1-b.Y0)*(b.X1-b.X0))
+		c.single = make([]*boxTaps, len(inputs))
+		for k, in := range inputs {
+			if in.K.single && in.K.Syn.Upsample == 1 {
+				c.single[k] = in.K.boxTapsFor(b.Y1-b.Y0, b.X1-b.X0, b.C1-b.C0)
+			}
+		}
 		if n.Kind == Signed || n.Kind == IF {
 			c.prepareDense()
 		}
@@ -308,8 +315,8 @@ func (c *Core) Receive(from int, pks []Spike) {
 		switch {
 		case c.pool != nil:
 			c.receivePool(in, pks)
-		case in.K.single:
-			c.receiveSingle(in, pks)
+		case c.single[k] != nil:
+			c.receiveSingle(in, c.single[k], pks)
 		default:
 			c.receiveKernel(in, pks)
 		}
@@ -390,14 +397,15 @@ func (c *Core) receiveKernel(in *Input, pks []Spike) {
 }
 
 // receiveSingle is receiveKernel for a kernel whose source channels each reach one target
-// channel (Kernel.single: depthwise convolutions, most of Yolo-Fastest's packets): one loop
-// over the packets, each adding one weight per tap inside the box and stamping its targets,
-// making them candidates unless the core is dense.
-func (c *Core) receiveSingle(in *Input, pks []Spike) {
+// channel (Kernel.single: depthwise convolutions, most of Yolo-Fastest's packets), whose taps
+// into the box are bt: one loop over the packets, each adding one weight per tap and
+// stamping its targets, making them candidates unless the core is dense.
+func (c *Core) receiveSingle(in *Input, bt *boxTaps, pks []Spike) {
 	kn := in.K
 	s := kn.Syn
 	b := &c.Box
-	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+	nc := b.C1 - b.C0
+	ry0, rx0 := s.Offset-b.Y0*s.Stride, s.Offset-b.X0*s.Stride
 	v, stamp, cands := c.v, c.stamp, c.cands
 	now, collect := int32(c.now), !c.dense
 	var targets, ops int64 // targets reached; and n·targets, summed over the packets
@@ -411,17 +419,18 @@ func (c *Core) receiveSingle(in *Input, pks []Spike) {
 		if uint(at) >= uint(nc) {
 			continue
 		}
+		sy, sx := kn.w.divmod(pos)
+		ry, rx := sy+ry0, sx+rx0
+		if uint(ry) >= uint(bt.spanH) || uint(rx) >= uint(bt.spanW) {
+			continue
+		}
+		r := ry*bt.spanW + rx
+		taps := bt.entries[bt.offset[r]:bt.offset[r+1]]
 		w := kn.wt[sc.row : sc.row+kn.k2]
 		n := int64(pk.N)
-		var hit int64
-		for _, t := range kn.Taps.At(pos) {
-			y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
-			if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
-				continue
-			}
-			i := (y*bw+x)*nc + at
-			v[i] += n * int64(w[t.K])
-			hit++
+		for _, t := range taps {
+			i := int(t.at) + at
+			v[i] += n * int64(w[t.k])
 			// A dense core only stamps (no branch to mispredict); a sparse one collects
 			// the targets it stamps first.
 			if !collect {
@@ -431,8 +440,8 @@ func (c *Core) receiveSingle(in *Input, pks []Spike) {
 				cands = append(cands, int32(i))
 			}
 		}
-		targets += hit
-		ops += abs(n) * hit
+		targets += int64(len(taps))
+		ops += abs(n) * int64(len(taps))
 	}
 	c.cands = cands
 	if in.Graded {

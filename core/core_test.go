@@ -57,6 +57,11 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 		{Src: Shape{4, 4, 4}, NumC: 4, Upsample: 1, Dst: Shape{4, 4, 4}, DstC: 4, Size: 3, Stride: 1, Offset: 1, Groups: 4},
 		{Src: Shape{4, 3, 3}, NumC: 2, SrcC0: 1, Upsample: 2, Dst: Shape{6, 6, 6}, DstC0: 2, DstC: 3, Size: 5, Stride: 1, Offset: 2, Groups: 1},
 		{Src: Shape{6, 4, 5}, NumC: 4, SrcC0: 2, Upsample: 1, Dst: Shape{4, 4, 5}, DstC: 4, Size: 1, Stride: 1, Groups: 2},
+		// Single kernels (each source channel reaches one target channel): depthwise with
+		// strides 2 and 3, a channel offset, and one filter seeing every channel.
+		{Src: Shape{3, 9, 8}, NumC: 3, Upsample: 1, Dst: Shape{3, 5, 4}, DstC: 3, Size: 3, Stride: 2, Offset: 1, Groups: 3},
+		{Src: Shape{5, 9, 10}, NumC: 4, SrcC0: 1, Upsample: 1, Dst: Shape{6, 3, 4}, DstC0: 2, DstC: 4, Size: 5, Stride: 3, Offset: 2, Groups: 4},
+		{Src: Shape{2, 6, 6}, NumC: 2, Upsample: 1, Dst: Shape{1, 6, 6}, DstC: 1, Size: 3, Stride: 1, Offset: 1, Groups: 1},
 	}
 	for ci, s := range cases {
 		s.Weights = make([]int32, s.DstC*(s.NumC/s.Groups)*s.Size*s.Size)
@@ -104,6 +109,24 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 					}
 					if want := countTargets(&s, c, taps, b); ops != int64(want) {
 						t.Fatalf("case %d: %d operations, want %d", ci, ops, want)
+					}
+					// A core holding the box, sparse or dense, receiving the spike as a packet.
+					core := NewCore(&Neurons{Shape: s.Dst, Kind: Signed, Threshold: slices.Repeat([]Threshold{{Pos: 1 << 40, Neg: 1 << 40}}, s.Dst.C),
+						Bias: make([]int64, s.Dst.C), V0: make([]int64, s.Dst.C), MaxSpikes: 1}, b, []Input{{From: 0, K: kernel}}, DefaultSweep)
+					core.Reset(nil, 10, nil)
+					if rng.IntN(2) == 0 {
+						core.toDense()
+					}
+					core.Begin(0)
+					core.Receive(0, []Spike{{int32(s.Src.Index(c, y, x)), -3}})
+					for i, got := range core.Membranes(1) {
+						bc, by, bx := b.At(i)
+						if w := want[s.Dst.Index(bc, by, bx)]; got != w {
+							t.Fatalf("case %d, spike at (%d,%d,%d), core of box %+v (dense %v): target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, core.dense, bc, by, bx, got, w)
+						}
+					}
+					if want := 3 * countTargets(&s, c, taps, b); core.Synops != int64(want) {
+						t.Fatalf("case %d, core of box %+v: %d synaptic operations, want %d", ci, b, core.Synops, want)
 					}
 				}
 			}

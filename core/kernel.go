@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math/bits"
+	"sync"
 )
 
 // Kernel is a set of synapses prepared for cores: the taps of every source position, and
@@ -25,6 +26,10 @@ type Kernel struct {
 	// a single target channel), whose weights for source channel src are wt[src.row:][:k2].
 	single  bool
 	sources []source // per source channel read, from Syn.SrcC0
+	w       divisor  // columns of the source map: Syn.Src.W
+
+	mu     sync.Mutex          // guards shapes
+	shapes map[[3]int]*boxTaps // a single kernel's taps into boxes, by (rows, columns, channels): see boxTapsFor
 }
 
 // source is what delivery needs of one source channel of a kernel: its target channels
@@ -34,7 +39,7 @@ type source struct{ f0, f1, row int }
 // NewKernel prepares s for delivery into boxes.
 func NewKernel(s *Synapses) *Kernel {
 	k := &Kernel{Syn: s, Taps: NewTapTable(s), inPer: s.NumC / s.Groups, outPer: s.DstC / s.Groups, k2: s.Size * s.Size,
-		hw: newDivisor(s.Src.H * s.Src.W)}
+		hw: newDivisor(s.Src.H * s.Src.W), w: newDivisor(s.Src.W)}
 	k.pointwise = s.Size == 1 && s.Stride == 1 && s.Offset == 0 && s.Upsample == 1 && s.Src.H == s.Dst.H && s.Src.W == s.Dst.W
 	if s.IsPool() {
 		return k
@@ -92,10 +97,10 @@ func (k *Kernel) deliver(src source, lo, hi int, taps []Tap, n int64, v []int64,
 }
 
 // deliverChannel is deliver for one target channel f of box b (the only one a box holds of a
-// kernel with several; depthwise kernels take Core.receiveSingle, its batched twin): it adds
-// n times one weight per tap to the membranes v, and stamps each target reached with now in
-// stamp, appending to cands, if collect, the targets not stamped before. It returns the
-// synaptic operations performed and cands.
+// kernel with several, or of a single kernel that upsamples; other single kernels take
+// Core.receiveSingle, its batched twin): it adds n times one weight per tap to the membranes
+// v, and stamps each target reached with now in stamp, appending to cands, if collect, the
+// targets not stamped before. It returns the synaptic operations performed and cands.
 func (k *Kernel) deliverChannel(src source, f int, taps []Tap, n int64, v []int64, b Box, stamp []int32, now int32, collect bool, cands []int32) (int64, []int32) {
 	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
 	wt, at := k.wt[src.row*k.outPer+f-src.f0:], f-b.C0
