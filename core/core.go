@@ -317,6 +317,8 @@ func (c *Core) Receive(from int, pks []Spike) {
 			c.receivePool(in, pks)
 		case c.single[k] != nil:
 			c.receiveSingle(in, c.single[k], pks)
+		case in.K.pointwise:
+			c.receivePointwise(in, pks)
 		default:
 			c.receiveKernel(in, pks)
 		}
@@ -367,14 +369,6 @@ func (c *Core) receiveKernel(in *Input, pks []Spike) {
 			continue
 		}
 		var ops int64
-		if kn.pointwise && lo == b.C0 && hi == b.C1 {
-			var p int
-			if p, ops = kn.addPointwise(sc, pos, n, c.v, b); p >= 0 {
-				c.count(in, n, ops)
-				c.markPosition(int32(p), now)
-			}
-			continue
-		}
 		if hi-lo == 1 {
 			ops, c.cands = kn.deliverChannel(sc, lo, kn.Taps.At(pos), n, c.v, *b, c.stamp, now, !c.dense, c.cands)
 			c.count(in, n, ops)
@@ -393,6 +387,49 @@ func (c *Core) receiveKernel(in *Input, pks []Spike) {
 				c.candidate(p*nc + f)
 			}
 		}
+	}
+}
+
+// receivePointwise is receiveKernel for a pointwise kernel (Kernel.pointwise): a spike
+// reaches its own position, in its group's target channels. Its packets are added one
+// weight row each, and a row that covers every channel of the box marks the position.
+func (c *Core) receivePointwise(in *Input, pks []Spike) {
+	kn := in.K
+	s := kn.Syn
+	b := &c.Box
+	nc, bh, bw := b.C1-b.C0, b.Y1-b.Y0, b.X1-b.X0
+	v, now := c.v, int32(c.now)
+	var targets, ops int64 // targets reached; and n·targets, summed over the packets
+	for _, pk := range pks {
+		ch, pos := kn.hw.divmod(int(pk.Neuron))
+		if !s.Reads(ch) {
+			continue
+		}
+		y, x := kn.w.divmod(pos)
+		y, x = y-b.Y0, x-b.X0
+		sc := kn.sources[ch-s.SrcC0]
+		lo, hi := max(sc.f0, b.C0), min(sc.f1, b.C1)
+		if uint(y) >= uint(bh) || uint(x) >= uint(bw) || lo >= hi {
+			continue
+		}
+		p := y*bw + x
+		start := sc.row*kn.outPer + lo - sc.f0
+		n := int64(pk.N)
+		addScaled(v[p*nc+lo-b.C0:], kn.wt[start:start+hi-lo], n)
+		targets += int64(hi - lo)
+		ops += abs(n) * int64(hi-lo)
+		if lo == b.C0 && hi == b.C1 {
+			c.markPosition(int32(p), now)
+			continue
+		}
+		for f := lo - b.C0; f < hi-b.C0; f++ {
+			c.candidate(int32(p*nc + f))
+		}
+	}
+	if in.Graded {
+		c.MACs += targets
+	} else {
+		c.Synops += ops
 	}
 }
 

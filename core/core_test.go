@@ -93,40 +93,48 @@ func TestDeliverEqualsConvolution(t *testing.T) {
 					if ops := s.Deliver(c, taps, -3, all); !slices.Equal(all, want) || ops != int64(countTargets(&s, c, taps, Whole(s.Dst))) {
 						t.Fatalf("case %d, spike at (%d,%d,%d): whole-map delivery differs (%d operations)", ci, c, y, x, ops)
 					}
-					// A box, as a core delivers through a kernel.
-					b := Whole(s.Dst)
-					if rng.IntN(2) == 0 { // a random box, as a core holds
-						c0, y0, x0 := rng.IntN(s.Dst.C), rng.IntN(s.Dst.H), rng.IntN(s.Dst.W)
-						b = Box{c0, c0 + 1 + rng.IntN(s.Dst.C-c0), y0, y0 + 1 + rng.IntN(s.Dst.H-y0), x0, x0 + 1 + rng.IntN(s.Dst.W-x0)}
-					}
-					v := make([]int64, b.Size())
-					ops := kernel.Deliver(c, taps, -3, v, b)
-					for i := range v {
-						bc, by, bx := b.At(i)
-						if w := want[s.Dst.Index(bc, by, bx)]; v[i] != w {
-							t.Fatalf("case %d, spike at (%d,%d,%d), box %+v: target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, bc, by, bx, v[i], w)
+					// Boxes, as cores deliver through a kernel: the whole map, then random boxes.
+					for trial := range 5 {
+						b := Whole(s.Dst)
+						if trial > 0 {
+							c0, y0, x0 := rng.IntN(s.Dst.C), rng.IntN(s.Dst.H), rng.IntN(s.Dst.W)
+							b = Box{c0, c0 + 1 + rng.IntN(s.Dst.C-c0), y0, y0 + 1 + rng.IntN(s.Dst.H-y0), x0, x0 + 1 + rng.IntN(s.Dst.W-x0)}
 						}
-					}
-					if want := countTargets(&s, c, taps, b); ops != int64(want) {
-						t.Fatalf("case %d: %d operations, want %d", ci, ops, want)
-					}
-					// A core holding the box, sparse or dense, receiving the spike as a packet.
-					core := NewCore(&Neurons{Shape: s.Dst, Kind: Signed, Threshold: slices.Repeat([]Threshold{{Pos: 1 << 40, Neg: 1 << 40}}, s.Dst.C),
-						Bias: make([]int64, s.Dst.C), V0: make([]int64, s.Dst.C), MaxSpikes: 1}, b, []Input{{From: 0, K: kernel}}, DefaultSweep)
-					core.Reset(nil, 10, nil)
-					if rng.IntN(2) == 0 {
-						core.toDense()
-					}
-					core.Begin(0)
-					core.Receive(0, []Spike{{int32(s.Src.Index(c, y, x)), -3}})
-					for i, got := range core.Membranes(1) {
-						bc, by, bx := b.At(i)
-						if w := want[s.Dst.Index(bc, by, bx)]; got != w {
-							t.Fatalf("case %d, spike at (%d,%d,%d), core of box %+v (dense %v): target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, core.dense, bc, by, bx, got, w)
+						v := make([]int64, b.Size())
+						ops := kernel.Deliver(c, taps, -3, v, b)
+						for i := range v {
+							bc, by, bx := b.At(i)
+							if w := want[s.Dst.Index(bc, by, bx)]; v[i] != w {
+								t.Fatalf("case %d, spike at (%d,%d,%d), box %+v: target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, bc, by, bx, v[i], w)
+							}
 						}
-					}
-					if want := 3 * countTargets(&s, c, taps, b); core.Synops != int64(want) {
-						t.Fatalf("case %d, core of box %+v: %d synaptic operations, want %d", ci, b, core.Synops, want)
+						if want := countTargets(&s, c, taps, b); ops != int64(want) {
+							t.Fatalf("case %d: %d operations, want %d", ci, ops, want)
+						}
+						// A core holding the box, sparse or dense, receiving the spike as a packet.
+						core := NewCore(&Neurons{Shape: s.Dst, Kind: Signed, Threshold: slices.Repeat([]Threshold{{Pos: 1 << 40, Neg: 1 << 40}}, s.Dst.C),
+							Bias: make([]int64, s.Dst.C), V0: make([]int64, s.Dst.C), MaxSpikes: 1}, b, []Input{{From: 0, K: kernel}}, DefaultSweep)
+						core.Reset(nil, 10, nil)
+						if rng.IntN(2) == 0 {
+							core.toDense()
+						}
+						core.Begin(0)
+						core.Receive(0, []Spike{{int32(s.Src.Index(c, y, x)), -3}})
+						for i, got := range core.Membranes(1) {
+							bc, by, bx := b.At(i)
+							if w := want[s.Dst.Index(bc, by, bx)]; got != w {
+								t.Fatalf("case %d, spike at (%d,%d,%d), core of box %+v (dense %v): target (%d,%d,%d) got %d, want %d", ci, c, y, x, b, core.dense, bc, by, bx, got, w)
+							}
+						}
+						if want := 3 * countTargets(&s, c, taps, b); core.Synops != int64(want) {
+							t.Fatalf("case %d, core of box %+v: %d synaptic operations, want %d", ci, b, core.Synops, want)
+						}
+						if !core.dense { // its candidates are the targets reached, each once
+							core.collect()
+							if got, want := slices.Sorted(slices.Values(core.cands)), targetsIn(&s, c, taps, b); !slices.Equal(got, want) {
+								t.Fatalf("case %d, spike at (%d,%d,%d), core of box %+v: candidates %v, want %v", ci, c, y, x, b, got, want)
+							}
+						}
 					}
 				}
 			}
@@ -150,6 +158,22 @@ func countTargets(s *Synapses, c int, taps []Tap, b Box) int {
 		}
 	}
 	return n
+}
+
+// targetsIn lists, by brute force, the targets of channel c's taps inside box b, by their
+// index in the box, in order.
+func targetsIn(s *Synapses, c int, taps []Tap, b Box) []int32 {
+	f0, f1, _ := s.Targets(c)
+	var in []int32
+	for f := f0; f < f1; f++ {
+		for _, tp := range taps {
+			if b.Contains(f, int(tp.Y), int(tp.X)) {
+				in = append(in, int32(b.Local(f, int(tp.Y), int(tp.X))))
+			}
+		}
+	}
+	slices.Sort(in)
+	return slices.Compact(in)
 }
 
 // TestBoxOrder: Local and At are inverse, and walk a box position by position with the

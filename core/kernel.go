@@ -180,20 +180,3 @@ func addScaled(dst []int64, w []int32, n int64) {
 		}
 	}
 }
-
-// addPointwise is deliver for a pointwise kernel (see Kernel.pointwise) into every channel of
-// box b: the spike at source position pos reaches the one target position pos. It adds n
-// times the weights of source channel src there and returns the position within the box (y·width
-// + x) and the synaptic operations, or -1 if the position is not in the box.
-func (k *Kernel) addPointwise(src source, pos int, n int64, v []int64, b *Box) (int, int64) {
-	t := k.Taps.At(pos)[0]
-	y, x := int(t.Y)-b.Y0, int(t.X)-b.X0
-	bh, bw := b.Y1-b.Y0, b.X1-b.X0
-	if uint(y) >= uint(bh) || uint(x) >= uint(bw) {
-		return -1, 0
-	}
-	p, nc := y*bw+x, b.C1-b.C0
-	start := src.row*k.outPer + b.C0 - src.f0
-	addScaled(v[p*nc:], k.wt[start:start+nc], n)
-	return p, int64(nc)
-}
