@@ -130,7 +130,7 @@ func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 	} else {
 		if n.Kind != Accumulator {
 			for ch := b.C0; ch < b.C1; ch++ {
-				c.bounds = append(c.bounds, boundsOf(n.Kind, &n.Threshold[ch]))
+				c.bounds = append(c.bounds, boundsOf(n.Kind, &n.Threshold[ch], n.MaxSpikes))
 			}
 		}
 		c.v = make([]int64, size)

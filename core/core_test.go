@@ -224,35 +224,43 @@ func TestFire(t *testing.T) {
 	}
 }
 
-// TestBoundsNeverHideASpike: wherever a channel's fire bounds say a neuron may not fire, Fire
-// emits nothing, for every kind, with and without undo margins, over a grid of membranes and
-// counts; and where Fire emits nothing they say so. Where they tell a single spike, Fire
-// emits it, leaving the same membrane, whatever the most spikes per tick.
+// TestBoundsNeverHideASpike: for every kind, rule (with undo margins on both sides) and
+// membrane and count around the thresholds, may says true exactly when Fire emits, and
+// fast's outcome, whenever it gives one, is Fire's: the same spikes, charge and count, for
+// 1, 2 and 4 spikes a tick. fast gives one for every single spike of an IF neuron, and for
+// two when two are allowed.
 func TestBoundsNeverHideASpike(t *testing.T) {
+	told := map[int64]int{}
 	for _, kind := range []Kind{Signed, IF} {
-		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: -40}} {
-			for v0 := int64(-80); v0 <= 40; v0++ {
+		for _, th := range []Threshold{{Pos: 10, Neg: 30}, {Pos: 10, Neg: 30, Undo: true}, {Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7},
+			{Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: -40}, {Pos: 10, Neg: 10, Undo: true, BackPos: -3, BackNeg: -25}, {Pos: 7, Neg: 3, Undo: true, BackPos: 2, BackNeg: 1}} {
+			for v0 := int64(-120); v0 <= 60; v0++ {
 				for s0 := int64(-3); s0 <= 3; s0++ {
-					b := boundsOf(kind, &th)
-					v, s := v0, s0
-					n := Fire(kind, &th, &v, &s, 2)
 					for _, max := range []int64{1, 2, 4} {
+						b := boundsOf(kind, &th, max)
 						v1, s1 := v0, s0
 						want := Fire(kind, &th, &v1, &s1, max)
-						switch one := b.single(v0, s0); {
-						case one == 1 && (want != 1 || v1 != v0-th.Pos || s1 != s0+1), one == -1 && (want != -1 || v1 != v0+th.Neg || s1 != s0-1):
-							t.Errorf("%v %+v V=%d count %d max %d: single says %d, Fire emits %d leaving %d", kind, th, v0, s0, max, one, want, v1)
-						case one == 0 && want == 1 && v0 < 2*th.Pos && max > 1 && kind == IF:
-							t.Errorf("%v %+v V=%d count %d: one spike of an IF neuron not told by single", kind, th, v0, s0)
+						k, charge := b.fast(v0, s0)
+						switch {
+						case k != 0 && (k != want || v0-charge != v1 || s0+k != s1):
+							t.Errorf("%v %+v V=%d count %d max %d: fast says %d taking %d, Fire emits %d leaving %d", kind, th, v0, s0, max, k, charge, want, v1)
+						case k == 0 && kind == IF && (want == 1 && v0 < 2*th.Pos || want == 2 && v0 < 3*th.Pos):
+							t.Errorf("%v %+v V=%d count %d max %d: %d spikes of an IF neuron not told by fast", kind, th, v0, s0, max, want)
 						}
-					}
-					if may := b.may(v0, s0); !may && n != 0 {
-						t.Errorf("%v %+v V=%d count %d: may not fire, yet fires %d", kind, th, v0, s0, n)
-					} else if may && n == 0 {
-						t.Errorf("%v %+v V=%d count %d: may fire, yet Fire emits nothing", kind, th, v0, s0)
+						told[k]++
+						if may := b.may(v0, s0); !may && want != 0 {
+							t.Errorf("%v %+v V=%d count %d: may not fire, yet fires %d", kind, th, v0, s0, want)
+						} else if may && want == 0 && max == 1 {
+							t.Errorf("%v %+v V=%d count %d: may fire, yet Fire emits nothing", kind, th, v0, s0)
+						}
 					}
 				}
 			}
+		}
+	}
+	for _, k := range []int64{-2, -1, 1, 2} { // every outcome fast tells is tried
+		if told[k] == 0 {
+			t.Errorf("fast never told %d spikes", k)
 		}
 	}
 }

@@ -166,46 +166,80 @@ func (th *Threshold) level(v int64) int64 {
 // fireBounds is a channel's firing rule as bounds that tell, without a branch each,
 // whether Fire may emit: it may when v >= hi or v <= lo, or when the net count is negative
 // and v > backNeg, or positive and v < backPos. A rule that lacks a case has a bound no
-// membrane passes. hi2 and lo2 (2·hi and 2·lo, saturated) and the counts from which the
-// first and last cases apply let single tell Fire's commonest outcome, one spike, without
-// its loop.
+// membrane passes. hi2, hi3, lo2 and lo3 (2·hi, 3·hi, 2·lo and 3·lo, saturated; the third
+// equal to the second when a neuron may not emit two spikes a tick) and the counts from
+// which the first and last cases apply let fast tell Fire's commonest outcomes without its
+// loop.
 type fireBounds struct {
 	hi, lo, backNeg, backPos int64
-	hi2, lo2                 int64
+	hi2, hi3, lo2, lo3       int64
 	minPosCount, maxNegCount int64
 }
 
-func boundsOf(kind Kind, th *Threshold) fireBounds {
+// boundsOf returns the bounds of rule th of kind, for neurons that may emit maxSpikes
+// spikes a tick.
+func boundsOf(kind Kind, th *Threshold, maxSpikes int64) fireBounds {
 	b := fireBounds{hi: th.Pos, lo: math.MinInt64, backNeg: math.MaxInt64, backPos: math.MinInt64,
-		hi2: math.MaxInt64, lo2: math.MinInt64, minPosCount: math.MinInt64, maxNegCount: math.MaxInt64}
-	if th.Pos <= math.MaxInt64/2 {
-		b.hi2 = 2 * th.Pos
-	}
+		minPosCount: math.MinInt64, maxNegCount: math.MaxInt64}
+	b.hi2, b.hi3 = timesSaturated(th.Pos, 2), timesSaturated(th.Pos, 3)
+	b.lo2, b.lo3 = math.MinInt64, math.MinInt64
 	if kind == Signed {
-		b.lo = -th.Neg
-		if th.Neg <= math.MaxInt64/2 {
-			b.lo2 = -2 * th.Neg
-		}
+		b.lo, b.lo2, b.lo3 = -th.Neg, -timesSaturated(th.Neg, 2), -timesSaturated(th.Neg, 3)
 		if th.Undo {
 			b.backNeg, b.backPos = th.BackNeg, -th.BackPos
 			b.minPosCount, b.maxNegCount = 0, 0
 		}
 	}
+	if maxSpikes < 2 {
+		b.hi3, b.lo3 = b.hi2, b.lo2
+	}
 	return b
 }
 
-// single returns the spike Fire emits for membrane v and net count s when it is one spike
-// by Fire's first case (+1: v in [hi, 2·hi), a count the case allows) or its last (-1: v in
-// (2·lo, lo], no spike to take back first), after which no case applies; otherwise 0, and
-// Fire must decide. Emitting it takes hi from v for +1 and lo for -1.
-func (b *fireBounds) single(v, s int64) int64 {
-	switch {
-	case v >= b.hi && v < b.hi2 && s >= b.minPosCount:
-		return 1
-	case v <= b.lo && v > b.lo2 && s <= b.maxNegCount && (s >= 0 || v <= b.backNeg):
-		return -1
+// timesSaturated returns k·x for x >= 1 and k >= 1, or math.MaxInt64 if that overflows.
+func timesSaturated(x, k int64) int64 {
+	if x > math.MaxInt64/k {
+		return math.MaxInt64
 	}
-	return 0
+	return k * x
+}
+
+// fast returns Fire's outcome for membrane v and net count s when it is one of the
+// commonest, and the charge it takes from v: one spike by Fire's first case (v in
+// [hi, 2·hi)) or two (v in [2·hi, 3·hi)), a count the case allows; one or two by its last
+// (v in (2·lo, lo] or (3·lo, 2·lo]) with no spike to take back first; or one spike taken
+// back (-1 when s > 0 and v < backPos, +1 when s < 0 and v > backNeg) after which no case
+// applies. Otherwise it returns 0, and Fire must decide.
+func (b *fireBounds) fast(v, s int64) (k, charge int64) {
+	switch {
+	case v >= b.hi && s >= b.minPosCount:
+		switch {
+		case v < b.hi2:
+			return 1, b.hi
+		case v < b.hi3:
+			return 2, b.hi2
+		}
+	case s > 0 && v < b.backPos:
+		// Taking back a positive spike adds hi; then Fire would go on if it may take back
+		// another or fire down.
+		if w := v + b.hi; !(s > 1 && w < b.backPos) && !(s == 1 && w <= b.lo) {
+			return -1, -b.hi
+		}
+	case s < 0 && v > b.backNeg:
+		// Taking back a negative spike subtracts Neg (adds lo); then Fire would go on if it
+		// may fire up or take back another.
+		if w := v + b.lo; !(s >= -1 && w >= b.hi) && !(s < -1 && w > b.backNeg) {
+			return 1, -b.lo
+		}
+	case v <= b.lo && s <= b.maxNegCount:
+		switch {
+		case v > b.lo2:
+			return -1, b.lo
+		case v > b.lo3:
+			return -2, b.lo2
+		}
+	}
+	return 0, 0
 }
 
 // may reports whether Fire may emit for membrane v and net count s; when it says false, Fire

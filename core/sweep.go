@@ -98,17 +98,11 @@ func (c *Core) fireMay(flags []uint64) {
 			m &= m - 1
 			i := w<<5 | j
 			p, f := c.channels.divmod(i)
-			var k int64
-			switch bd := &bounds[f]; bd.single(v[i], net[i]) {
-			case 1:
-				v[i] -= bd.hi
-				net[i]++
-				k = 1
-			case -1:
-				v[i] -= bd.lo
-				net[i]--
-				k = -1
-			default:
+			k, charge := bounds[f].fast(v[i], net[i])
+			if k != 0 {
+				v[i] -= charge
+				net[i] += k
+			} else {
 				k = Fire(kind, &ths[f], &v[i], &net[i], maxSpikes)
 			}
 			if k != 0 {

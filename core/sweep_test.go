@@ -13,7 +13,7 @@ import (
 func TestSweepLanesFlags(t *testing.T) {
 	signed := Threshold{Pos: 10, Neg: 30, Undo: true, BackPos: 4, BackNeg: 7}
 	ifTh := Threshold{Pos: 10}
-	lb := newLaneBounds([]fireBounds{boundsOf(Signed, &signed), boundsOf(IF, &ifTh)})
+	lb := newLaneBounds([]fireBounds{boundsOf(Signed, &signed, 1), boundsOf(IF, &ifTh, 1)})
 	// Neuron i: position i/2, channel i%2.
 	v := []int64{9, 9, -30, -100}
 	net := []int64{0, 0, 1, 0}
@@ -47,7 +47,7 @@ func TestLanesTwins(t *testing.T) {
 		var bs []fireBounds
 		for range nc {
 			kind := []Kind{Signed, IF}[rng.IntN(2)]
-			bs = append(bs, boundsOf(kind, &ths[rng.IntN(len(ths))]))
+			bs = append(bs, boundsOf(kind, &ths[rng.IntN(len(ths))], 2))
 		}
 		lb := newLaneBounds(bs)
 		v, net, drive, stamp := make([]int64, n), make([]int64, n), make([]int64, n), make([]int32, n)
