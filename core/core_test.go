@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -462,15 +463,16 @@ func TestNextFireIsExact(t *testing.T) {
 	}
 }
 
-// TestAddScaled: adding n times a row of weights, four at a time for unit spikes, equals
-// adding them one by one, for rows of every length around the step and for any n.
+// TestAddScaled: adding n times a row of weights (four at a time, in vectors where the CPU
+// has them) equals adding them one by one, for rows of every length around the step, any n
+// a packet carries and weights at the int32 extremes.
 func TestAddScaled(t *testing.T) {
 	for length := 0; length <= 13; length++ {
-		for _, n := range []int64{1, -1, 3, -2} {
+		for _, n := range []int64{1, -1, 3, -2, MaxSpikesLimit, -MaxSpikesLimit, math.MaxInt32, math.MinInt32} {
 			w := make([]int32, length)
 			dst, want := make([]int64, length+1), make([]int64, length+1)
 			for i := range w {
-				w[i] = int32(i*37%11 - 5)
+				w[i] = []int32{int32(i*37%11 - 5), math.MaxInt32, math.MinInt32}[i%3]
 				dst[i], want[i] = int64(i), int64(i)+n*int64(w[i])
 			}
 			dst[length], want[length] = 99, 99 // past the row: untouched

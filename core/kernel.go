@@ -145,10 +145,11 @@ func (q divisor) divmod(n int) (int, int) {
 	return int(hi), n - int(hi)*int(q.d)
 }
 
-// addScaled adds n times the weights w to dst (of w's length). For the spikes of one unit,
-// nearly all of them, it adds four weights a step (28 % faster on rows of 64, 10 % on 16,
-// than one at a time: fewer loop branches and bounds checks).
-func addScaled(dst []int64, w []int32, n int64) {
+// addScaledGo adds n times the weights w to dst (of w's length): addScaled where there is no
+// vector twin. For the spikes of one unit, nearly all of them, it adds four weights a step
+// (28 % faster on rows of 64, 10 % on 16, than one at a time: fewer loop branches and bounds
+// checks).
+func addScaledGo(dst []int64, w []int32, n int64) {
 	dst = dst[:len(w)]
 	i := 0
 	switch n {

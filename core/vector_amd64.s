@@ -94,3 +94,40 @@ done:
 return:
 	VZEROUPPER
 	RET
+
+// func addScaledAVX2(dst []int64, w []int32, n int64)
+//
+// Four weights a step: sign-extended to 64 bits, multiplied by n (VPMULDQ: the signed low 32
+// bits of each lane, a 64-bit product), added to dst; then one at a time.
+TEXT ·addScaledAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ w_base+24(FP), SI
+	MOVQ w_len+32(FP), CX
+	MOVQ n+48(FP), AX
+	MOVQ AX, X0
+	VPBROADCASTQ X0, Y0
+	XORQ BX, BX
+
+four:
+	LEAQ 4(BX), DX
+	CMPQ DX, CX
+	JGT  one
+	VPMOVSXDQ (SI)(BX*4), Y1
+	VPMULDQ   Y0, Y1, Y1
+	VPADDQ    (DI)(BX*8), Y1, Y1
+	VMOVDQU   Y1, (DI)(BX*8)
+	MOVQ      DX, BX
+	JMP       four
+
+one:
+	CMPQ    BX, CX
+	JGE     added
+	MOVLQSX (SI)(BX*4), DX
+	IMULQ   AX, DX
+	ADDQ    DX, (DI)(BX*8)
+	INCQ    BX
+	JMP     one
+
+added:
+	VZEROUPPER
+	RET

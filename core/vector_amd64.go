@@ -2,12 +2,17 @@ package core
 
 import "golang.org/x/sys/cpu"
 
-// sweepLanes is sweepLanesAVX2 where the CPU has AVX2 and BMI2 and the box's channels come
-// in groups of four, and sweepLanesGo elsewhere: the same bits either way (TestLanesTwins).
+// hasAVX2 says whether the CPU runs the vector twins (AVX2, and BMI2 for sweepLanesAVX2's
+// shifts); they compute what their Go forms compute, bit for bit (TestLanesTwins,
+// TestAddScaled).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasBMI2
+
+// sweepLanes is sweepLanesAVX2 where the CPU has it and the box's channels come in groups of
+// four, and sweepLanesGo elsewhere.
 var sweepLanes = sweepLanesGo
 
 func init() {
-	if cpu.X86.HasAVX2 && cpu.X86.HasBMI2 {
+	if hasAVX2 {
 		sweepLanes = sweepLanesVector
 	}
 }
@@ -26,3 +31,18 @@ func sweepLanesVector(v, net, drive []int64, stamp, posMark []int32, lb laneBoun
 //
 //go:noescape
 func sweepLanesAVX2(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, laneBytes int, t int32, driven bool, flags []uint64)
+
+// addScaled adds n times the weights w to dst (of w's length at least): four at a time with
+// AVX2 (a packet's n is an int32, so each product is exact), else addScaledGo.
+func addScaled(dst []int64, w []int32, n int64) {
+	if hasAVX2 && len(w) >= 4 {
+		addScaledAVX2(dst[:len(w)], w, n)
+		return
+	}
+	addScaledGo(dst, w, n)
+}
+
+// addScaledAVX2 is addScaledGo for len(dst) == len(w) and n in the int32 range.
+//
+//go:noescape
+func addScaledAVX2(dst []int64, w []int32, n int64)

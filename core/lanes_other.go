@@ -1,6 +1,0 @@
-//go:build !amd64
-
-package core
-
-// sweepLanes is sweepLanesGo where there is no vector twin.
-var sweepLanes = sweepLanesGo
