@@ -152,7 +152,7 @@ func NewCore(n *Neurons, b Box, inputs []Input, sw Sweep) *Core {
 func (c *Core) prepareDense() {
 	b := &c.Box
 	c.lanes = newLaneBounds(c.bounds)
-	c.flags = make([]uint64, (b.Size()+63)/64*2)
+	c.flags = make([]uint64, (b.Size()+63)/64*3)
 	c.channels = newDivisor(b.C1 - b.C0)
 	w := b.X1 - b.X0
 	c.posIndex = make([]int32, len(c.posMark))

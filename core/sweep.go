@@ -3,15 +3,17 @@ package core
 import "math/bits"
 
 // laneBounds is a box's fireBounds laid out for sweepLanes: its channels in groups of four
-// (the last padded), each group 16 words: the four channels' hi, then lo, backNeg and
-// backPos (channel f's hi is at (f/4)·16 + f%4).
+// (the last padded), each group laneWords words: the four channels' hi, then lo, backNeg,
+// backPos, hi2 and minPosCount (channel f's hi is at (f/4)·laneWords + f%4).
 type laneBounds []int64
 
+const laneWords = 24
+
 func newLaneBounds(bs []fireBounds) laneBounds {
-	lb := make(laneBounds, (len(bs)+3)/4*16)
+	lb := make(laneBounds, (len(bs)+3)/4*laneWords)
 	for f, b := range bs {
-		at := f/4*16 + f%4
-		lb[at], lb[at+4], lb[at+8], lb[at+12] = b.hi, b.lo, b.backNeg, b.backPos
+		at := f/4*laneWords + f%4
+		lb[at], lb[at+4], lb[at+8], lb[at+12], lb[at+16], lb[at+20] = b.hi, b.lo, b.backNeg, b.backPos, b.hi2, b.minPosCount
 	}
 	return lb
 }
@@ -22,9 +24,10 @@ func newLaneBounds(bs []fireBounds) laneBounds {
 // for this tick's drive, and its last update stays at the first sweep's tick until the core
 // turns sparse; otherwise each catches up from its last update first.
 //
-// It is the engine's hottest loop, in two passes: sweepLanes adds the drive and finds,
-// without a branch per neuron, the neurons that may fire and those that count as active;
-// then fireMay fires only the first.
+// It is the engine's hottest loop, in two passes: sweepLanes adds the drive, fires the
+// commonest case (one spike by Fire's first case) and finds the other neurons that may fire
+// and those that count as active, without a branch per neuron; then fireMay emits the
+// spikes and fires the others.
 func (c *Core) stepDense() {
 	t := int32(c.now)
 	driven := false
@@ -37,18 +40,21 @@ func (c *Core) stepDense() {
 		}
 	}
 	c.swept = c.now
-	flags := c.flags[:(len(c.v)+63)/64*2]
+	flags := c.flags[:(len(c.v)+63)/64*3]
 	sweepLanes(c.v, c.net, c.drive, c.stamp, c.posMark, c.lanes, len(c.bounds), t, driven, flags)
 	c.fireMay(flags)
 }
 
 // sweepLanes is the first pass of a dense sweep in tick t over a box of len(posMark)
 // positions of nc channels (neuron i is channel i%nc of position i/nc), whose bounds are lb.
-// If driven, it adds each neuron's drive to its membrane. It fills flags with a pair of words
-// for every 64 neurons: in the first, bit i%64 of pair i/64 is set when lb says Fire may emit
-// for membrane v[i] and net count net[i] (fireBounds.may); in the second, when position i/nc
-// was touched in tick t (posMark) or neuron i was stamped in it, counting it active. Bits
-// past the last neuron are 0.
+// If driven, it adds each neuron's drive to its membrane. It fills flags with three words for
+// every 64 neurons, bit i%64 of words 3·(i/64), +1 and +2 telling of neuron i:
+//   - one: Fire emits one spike by its first case (fireBounds.fast's commonest outcome: v in
+//     [hi, hi2), net count >= minPosCount); sweepLanes has emitted it (v -= hi, net++);
+//   - other: Fire may emit otherwise (fireBounds.may, and not one);
+//   - active: position i/nc was touched in tick t (posMark) or neuron i was stamped in it.
+//
+// Bits past the last neuron are 0.
 func sweepLanesGo(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, nc int, t int32, driven bool, flags []uint64) {
 	if driven {
 		drive = drive[:len(v)]
@@ -57,46 +63,53 @@ func sweepLanesGo(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, 
 		}
 	}
 	net, stamp = net[:len(v)], stamp[:len(v)]
-	var m, a uint64 // the pair of words being filled
+	var o, m, a uint64 // the words being filled
 	i := 0
 	for _, mark := range posMark {
 		touched := uint64(bit(mark == t))
 		for f := range nc {
-			b := lb[f>>2<<4|f&3:]
+			b := lb[f>>2*laneWords+f&3:]
 			vi, s := v[i], net[i]
-			mb := bit(vi >= b[0]) | bit(vi <= b[4]) | bit(s < 0)&bit(vi > b[8]) | bit(s > 0)&bit(vi < b[12])
-			m |= uint64(mb) << (i & 63)
+			hi := b[0]
+			may := bit(vi >= hi) | bit(vi <= b[4]) | bit(s < 0)&bit(vi > b[8]) | bit(s > 0)&bit(vi < b[12])
+			one := bit(vi >= hi) & bit(vi < b[16]) & bit(s >= b[20])
+			v[i], net[i] = vi-hi*int64(one), s+int64(one)
+			o |= uint64(one) << (i & 63)
+			m |= uint64(may&^one) << (i & 63)
 			a |= (touched | uint64(bit(stamp[i] == t))) << (i & 63)
 			if i&63 == 63 {
-				flags[i>>6*2], flags[i>>6*2+1] = m, a
-				m, a = 0, 0
+				flags[i>>6*3], flags[i>>6*3+1], flags[i>>6*3+2] = o, m, a
+				o, m, a = 0, 0, 0
 			}
 			i++
 		}
 	}
 	if i&63 != 0 {
-		flags[i>>6*2], flags[i>>6*2+1] = m, a
+		flags[i>>6*3], flags[i>>6*3+1], flags[i>>6*3+2] = o, m, a
 	}
 }
 
-// fireMay is the second pass of a dense sweep: it fires the neurons that may (the first
-// words of sweepLanes' flags; in index order, so spikes come out in neuron order) and counts
-// as active updates those of the second words and the neurons that fire without them.
+// fireMay is the second pass of a dense sweep: from sweepLanes' flags, it emits the spikes
+// sweepLanes fired, fires the other neurons that may, and counts as active updates the
+// active neurons and those that fire without being active. Within each 64 neurons, it emits
+// the spikes of the first kind, then of the second, each in neuron order.
 func (c *Core) fireMay(flags []uint64) {
 	kind, maxSpikes := c.N.Kind, c.N.MaxSpikes
 	ths, bounds := c.N.Threshold[c.Box.C0:c.Box.C1], c.bounds
 	hw := int32(c.N.Shape.H * c.N.Shape.W)
 	v, net, out := c.v, c.net, c.out
 	var updates, spikes int64
-	for w := 0; w < len(flags); w += 2 {
-		updates += int64(bits.OnesCount64(flags[w+1]))
-	}
-	for w := 0; w < len(flags); w += 2 {
-		m, active := flags[w], flags[w+1]
-		for m != 0 {
-			j := bits.TrailingZeros64(m)
-			m &= m - 1
-			i := w<<5 | j
+	for w := 0; w < len(flags); w += 3 {
+		one, other, active := flags[w], flags[w+1], flags[w+2]
+		updates += int64(bits.OnesCount64(active) + bits.OnesCount64(one&^active))
+		spikes += int64(bits.OnesCount64(one))
+		for ; one != 0; one &= one - 1 {
+			p, f := c.channels.divmod(w/3<<6 | bits.TrailingZeros64(one))
+			out = append(out, Spike{c.posIndex[p] + int32(f)*hw, 1})
+		}
+		for ; other != 0; other &= other - 1 {
+			j := bits.TrailingZeros64(other)
+			i := w/3<<6 | j
 			p, f := c.channels.divmod(i)
 			k, charge := bounds[f].fast(v[i], net[i])
 			if k != 0 {

@@ -19,15 +19,15 @@ func init() {
 
 func sweepLanesVector(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, nc int, t int32, driven bool, flags []uint64) {
 	if nc%4 != 0 || len(v) != len(posMark)*nc || len(net) < len(v) || len(drive) < len(v) || len(stamp) < len(v) ||
-		len(lb) < nc*4 || len(flags) < (len(v)+63)/64*2 {
+		len(lb) < nc/4*laneWords || len(flags) < (len(v)+63)/64*3 {
 		sweepLanesGo(v, net, drive, stamp, posMark, lb, nc, t, driven, flags)
 		return
 	}
-	sweepLanesAVX2(v, net, drive, stamp, posMark, lb, nc*32, t, driven, flags)
+	sweepLanesAVX2(v, net, drive, stamp, posMark, lb, nc/4*laneWords*8, t, driven, flags)
 }
 
-// sweepLanesAVX2 is sweepLanesGo for nc = laneBytes/32, a multiple of four, four neurons a
-// step; the caller has checked every length.
+// sweepLanesAVX2 is sweepLanesGo for nc a multiple of four, whose bounds take laneBytes
+// bytes a position, four neurons a step; the caller has checked every length.
 //
 //go:noescape
 func sweepLanesAVX2(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, laneBytes int, t int32, driven bool, flags []uint64)

@@ -2,11 +2,11 @@
 
 // func sweepLanesAVX2(v, net, drive []int64, stamp, posMark []int32, lb laneBounds, laneBytes int, t int32, driven bool, flags []uint64)
 //
-// AX neuron index i; DI v, SI net, DX drive, R8 stamp; R9 the next position's mark, R10 past
-// the last; BX lb, R11 the bounds of the lane group within a position; R13 the next pair of
-// flag words; R14 and CX the pair being filled (may, active); R12 scratch.
+// AX neuron index i; DI v, SI net, DX drive, R8 stamp; R9 the next position's mark (past the
+// last at end-8(SP)); BX lb, R11 the bounds of the lane group within a position; R13 the next
+// three flag words; R14, R10 and CX the three being filled (one, other, active); R12 scratch.
 // Y13 zero, X14 t in every lane, Y12 all ones when the position was touched.
-TEXT ·sweepLanesAVX2(SB), NOSPLIT, $0-184
+TEXT ·sweepLanesAVX2(SB), NOSPLIT, $8-184
 	MOVQ v_base+0(FP), DI
 	MOVQ net_base+24(FP), SI
 	MOVQ drive_base+48(FP), DX
@@ -14,6 +14,7 @@ TEXT ·sweepLanesAVX2(SB), NOSPLIT, $0-184
 	MOVQ posMark_base+96(FP), R9
 	MOVQ posMark_len+104(FP), R10
 	LEAQ (R9)(R10*4), R10
+	MOVQ R10, end-8(SP)
 	MOVQ lb_base+120(FP), BX
 	MOVQ flags_base+160(FP), R13
 	MOVL t+152(FP), R12
@@ -22,10 +23,11 @@ TEXT ·sweepLanesAVX2(SB), NOSPLIT, $0-184
 	VPXOR Y13, Y13, Y13
 	XORQ AX, AX
 	XORQ CX, CX
+	XORQ R10, R10
 	XORQ R14, R14
 
 position:
-	CMPQ R9, R10
+	CMPQ R9, end-8(SP)
 	JEQ  done
 	VPXOR Y12, Y12, Y12
 	MOVL (R9), R12
@@ -33,6 +35,7 @@ position:
 	CMPL R12, t+152(FP)
 	JNE  lanes
 	VPCMPEQQ Y12, Y12, Y12
+
 lanes:
 	XORQ R11, R11
 
@@ -41,14 +44,13 @@ lane:
 	CMPB    driven+156(FP), $0
 	JEQ     charged
 	VPADDQ  (DX)(AX*8), Y0, Y0
-	VMOVDQU Y0, (DI)(AX*8)
 
 charged:
 	VMOVDQU  (SI)(AX*8), Y2          // net counts
-	VMOVDQU  (BX)(R11*1), Y3
-	VPCMPGTQ Y0, Y3, Y3              // hi > v
+	VMOVDQU  (BX)(R11*1), Y10        // hi
+	VPCMPGTQ Y0, Y10, Y3             // hi > v
 	VPCMPGTQ 32(BX)(R11*1), Y0, Y4   // v > lo
-	VPAND    Y4, Y3, Y3              // between the thresholds
+	VPAND    Y4, Y3, Y4              // between the thresholds
 	VPCMPGTQ Y2, Y13, Y5             // 0 > net
 	VPCMPGTQ 64(BX)(R11*1), Y0, Y6   // v > backNeg
 	VPAND    Y6, Y5, Y5
@@ -57,11 +59,28 @@ charged:
 	VPCMPGTQ Y0, Y8, Y8              // backPos > v
 	VPAND    Y8, Y7, Y7
 	VPOR     Y7, Y5, Y5              // a take-back may apply
-	VPANDN   Y3, Y5, Y3              // quiet: between the thresholds, no take-back
-	VMOVMSKPD Y3, R12
-	XORQ     $15, R12
-	SHLXQ    AX, R12, R12
-	ORQ      R12, R14
+	VPANDN   Y4, Y5, Y4              // quiet: between the thresholds, no take-back
+
+	VMOVDQU  128(BX)(R11*1), Y6
+	VPCMPGTQ Y0, Y6, Y6              // hi2 > v
+	VPANDN   Y6, Y3, Y6              // and v >= hi
+	VMOVDQU  160(BX)(R11*1), Y7
+	VPCMPGTQ Y2, Y7, Y7              // minPosCount > net
+	VPANDN   Y6, Y7, Y6              // one: a count the first case allows
+	VPAND    Y10, Y6, Y7
+	VPSUBQ   Y7, Y0, Y0              // v - hi where one
+	VPSUBQ   Y6, Y2, Y2              // net + 1 where one (its lanes are -1)
+	VMOVDQU  Y0, (DI)(AX*8)
+	VMOVDQU  Y2, (SI)(AX*8)
+
+	VMOVMSKPD Y6, R12
+	SHLXQ     AX, R12, R12
+	ORQ       R12, R14
+	VPOR      Y6, Y4, Y4             // quiet or one
+	VMOVMSKPD Y4, R12
+	XORQ      $15, R12               // other: may, not one
+	SHLXQ     AX, R12, R12
+	ORQ       R12, R10
 
 	VMOVDQU   (R8)(AX*4), X9
 	VPCMPEQD  X14, X9, X9            // stamped in t
@@ -74,13 +93,15 @@ charged:
 	TESTQ $63, AX
 	JNE   next
 	MOVQ  R14, (R13)
-	MOVQ  CX, 8(R13)
-	ADDQ  $16, R13
+	MOVQ  R10, 8(R13)
+	MOVQ  CX, 16(R13)
+	ADDQ  $24, R13
 	XORQ  R14, R14
+	XORQ  R10, R10
 	XORQ  CX, CX
 
 next:
-	ADDQ $128, R11
+	ADDQ $192, R11
 	CMPQ R11, laneBytes+144(FP)
 	JNE  lane
 	JMP  position
@@ -89,7 +110,8 @@ done:
 	TESTQ $63, AX
 	JEQ   return
 	MOVQ  R14, (R13)
-	MOVQ  CX, 8(R13)
+	MOVQ  R10, 8(R13)
+	MOVQ  CX, 16(R13)
 
 return:
 	VZEROUPPER
