@@ -9,6 +9,10 @@
 // spikes in any order computes the same membranes, bit for bit.
 //
 // Neuron indices are CHW: neuron (c, y, x) of a map of shape (C, H, W) is (c·H + y)·W + x.
+//
+// Two hot loops have vector twins on amd64 CPUs with AVX2 (vector_amd64.s): a dense sweep's
+// first pass (sweepLanes) and adding a packet's weight row (addScaled). Each computes what its
+// Go form computes, bit for bit; the Go forms run elsewhere, and the tests compare the two.
 package core
 
 import "fmt"
