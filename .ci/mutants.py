@@ -43,12 +43,19 @@ muts = [
  ("a coarser core's packets not counted", "chip/engine.go", "work[c].Packets += arriving[c]", "work[c].Packets += 0", ["-run", "Reprice", "./chip"]),
  ("a core stepping without work makes the tick busy", "chip/engine.go", "d := grown(before, c.Counters); d != (core.Counters{})", "d := grown(before, c.Counters); true", ["./chip"]),
  ("a refinement misses one partition's cuts", "chip/program.go", "return slices.ContainsFunc(ps, func", "return slices.ContainsFunc(ps[:1], func", ["-run", "Reprice", "./chip"]),
- ("a dense sweep skips the drive", "core/core.go", "v[f] += cells[f].drive", "v[f] += 0", ["./chip", "./core"]),
+ ("a dense sweep skips the drive (Go form)", "core/sweep.go", "v[i] += drive[i]", "v[i] += 0", ["./core"]),
+ ("a dense sweep skips the drive (AVX2 form)", "core/vector_amd64.s", "VPADDQ  (DX)(AX*8), Y0, Y0", "VPADDQ  Y13, Y0, Y0", ["./chip", "./core"]),
     # Codings and the engine's fast paths.
  ("sigma-delta thresholds its first message", "core/neuron.go", "if n == 0 || *s != 0 && abs(n) < th.Delta {", "if n == 0 || abs(n) < th.Delta {", ["./core", "./chip"]),
- ("a single negative spike ignores the take-back", "core/neuron.go", "s <= b.maxNegCount && (s >= 0 || v <= b.backNeg):", "s <= b.maxNegCount:", ["./core"]),
- ("a single spike up to three thresholds", "core/neuron.go", "v >= b.hi && v < b.hi2 &&", "v >= b.hi && v < b.hi2+b.hi &&", ["./core", "./chip"]),
- ("depthwise deliveries count one op a packet", "core/core.go", "ops += abs(n) * hit", "ops += abs(n)", ["./chip"]),
+ ("a negative spike's take-back ignores a spike up after it", "core/neuron.go", "if w := v + b.lo; !(s >= -1 && w >= b.hi) && !(s < -1 && w > b.backNeg) {", "if w := v + b.lo; !(s < -1 && w > b.backNeg) {", ["./core"]),
+ ("a positive spike's take-back ignores another after it", "core/neuron.go", "if w := v + b.hi; !(s > 1 && w < b.backPos) && !(s == 1 && w <= b.lo) {", "if w := v + b.hi; !(s == 1 && w <= b.lo) {", ["./core", "./chip"]),
+ ("fast: one spike up to three thresholds", "core/neuron.go", "\t\tcase v < b.hi2:\n", "\t\tcase v < b.hi2+b.hi:\n", ["./core", "./chip"]),
+ ("the sweep fires one spike up to three thresholds (Go form)", "core/sweep.go", "bit(vi < b[16])", "bit(vi < b[16]+hi)", ["./core"]),
+ ("the sweep fires one spike up to three thresholds (AVX2 form)", "core/vector_amd64.s", "VMOVDQU  128(BX)(R11*1), Y6", "VMOVDQU  128(BX)(R11*1), Y6\n\tVPADDQ   Y10, Y6, Y6", ["./chip", "./core"]),
+ ("depthwise deliveries count one op a packet", "core/core.go", "ops += abs(n) * int64(len(taps))", "ops += abs(n)", ["./chip"]),
+ ("depthwise taps ignore the stride", "core/boxtaps.go", "d >= 0 && d%s.Stride == 0 && d/s.Stride < n", "d >= 0 && d/s.Stride < n", ["./core"]),
+ ("a pointwise row misses its channel offset", "core/core.go", "start := sc.row*kn.outPer + lo - sc.f0", "start := sc.row*kn.outPer", ["./core"]),
+ ("weight rows multiplied unsigned (AVX2)", "core/vector_amd64.s", "VPMULDQ   Y0, Y1, Y1", "VPMULUDQ   Y0, Y1, Y1", ["./core"]),
 ]
 only = sys.argv[1:]
 missed = 0
