@@ -32,7 +32,7 @@ muts = [
  ("tree uses nearest line end", "router/router.go", "near, far := second(b.far[i]), second(b.far[j-1])", "near, far := second(b.far[i]), second(b.far[i])", ["./router", "./chip"]),
  ("EW crossings by TilesY", "router/router.go", "r.Unit.Crossings += int64(abs(x/n.topo.TilesX - a.X/n.topo.TilesX))", "r.Unit.Crossings += int64(abs(x/n.topo.TilesY - a.X/n.topo.TilesY))", ["./router", "./chip"]),
  ("engine ignores placement", "chip/engine.go", "router.NewNetwork(p.Topology, p.Slots,", "router.NewNetwork(p.Topology, nil,", ["./chip"]),
- ("messages priced per delivery", "chip/report.go", "float64(sent.Sent) * e.Message", "float64(sent.Delivered) * e.Message", ["./chip"]),
+ ("messages priced per delivery", "chip/report.go", "float64(sent.Sent) * (e.Message", "float64(sent.Delivered) * (e.Message", ["./chip"]),
  ("spike_out priced per unit spike", "chip/report.go", "float64(c.Events) * e.SpikeOut", "float64(c.Spikes) * e.SpikeOut", ["./chip"]),
  ("within-tile priced at hop EW", "chip/report.go", "float64(sent.WithinTile) * e.WithinTile", "float64(sent.WithinTile) * e.HopEastWest", ["./chip"]),
     # The engine's spans and classes.
