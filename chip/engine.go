@@ -103,6 +103,7 @@ type worker struct {
 	woken   []int32      // cores that packets reach within the span
 	carried []int32      // cores that packets reach in the tick after the span
 	count   []int32      // scratch, per class of the core being stepped
+	class   []int32      // scratch, per spike the core being stepped emitted: its class
 	fired   []uint8      // scratch, per class: sent in the span (1) and in its last tick (2)
 }
 
@@ -659,10 +660,24 @@ func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
 		o.slots++
 		return
 	}
+	// Spikes come in neuron order, and the neurons of a position share their class: count
+	// runs of a class, not spikes (one spike at a time made a chain of increments of one
+	// counter, each waiting for the one before).
+	w.class = w.class[:0]
+	run, prev := int32(0), int32(-1)
 	for _, sp := range spikes {
-		if cl := classOf[sp.Neuron]; cl >= 0 {
-			w.count[cl]++
+		cl := classOf[sp.Neuron]
+		w.class = append(w.class, cl)
+		if cl != prev {
+			if prev >= 0 {
+				w.count[prev] += run
+			}
+			run, prev = 0, cl
 		}
+		run++
+	}
+	if prev >= 0 {
+		w.count[prev] += run
 	}
 	at := int32(len(o.spikes))
 	for _, n := range w.count {
@@ -681,8 +696,8 @@ func (o *outbox) post(spikes []core.Spike, classOf []int32, w *worker) {
 	for cl := range next {
 		next[cl] = b[cl]
 	}
-	for _, sp := range spikes {
-		if cl := classOf[sp.Neuron]; cl >= 0 {
+	for i, sp := range spikes {
+		if cl := w.class[i]; cl >= 0 {
 			o.spikes[next[cl]] = sp
 			next[cl]++
 		}
