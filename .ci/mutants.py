@@ -56,6 +56,9 @@ muts = [
  ("depthwise taps ignore the stride", "core/boxtaps.go", "d >= 0 && d%s.Stride == 0 && d/s.Stride < n", "d >= 0 && d/s.Stride < n", ["./core"]),
  ("a pointwise row misses its channel offset", "core/core.go", "start := sc.row*kn.outPer + lo - sc.f0", "start := sc.row*kn.outPer", ["./core"]),
  ("weight rows multiplied unsigned (AVX2)", "core/vector_amd64.s", "VPMULDQ   Y0, Y1, Y1", "VPMULUDQ   Y0, Y1, Y1", ["./core"]),
+    # Folding linear convolutions into their readers.
+ ("folded biases dropped", "mapper/layers.go", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+bs[c]", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+0*bs[c]", ["-run", "Fold", "./mapper"]),
+ ("grouped convolution composed", "mapper/convert.go", "isOutput[r[0]] && c.Groups == 1 &&", "isOutput[r[0]] &&", ["-run", "Fold", "./mapper"]),
 ]
 only = sys.argv[1:]
 missed = 0

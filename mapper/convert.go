@@ -27,6 +27,7 @@ type Converted struct {
 	outputs map[int]int    // model layer of each output convolution → its chip accumulator
 	encoder *model.Network // the analog layers' input currents, as float convolutions
 	analog  []int          // chip layer of each encoder layer
+	folds   map[int]bool   // model layers folded into their reader (Options.Fold)
 }
 
 // segment is a run of channels of a view that comes from one chip layer (or the image).
@@ -38,10 +39,20 @@ type segment struct {
 }
 
 // view is what a model layer's output is on the chip: runs of channels of chip layers, and
-// the normalization factor of each channel.
+// the normalization factor of each channel; or a convolution folded into its reader.
 type view struct {
 	segs   []segment
 	lambda []float64
+	folded *foldedConv
+}
+
+// foldedConv is a linear convolution (model layer) that has no chip layer of its own: the
+// shortcut reading it takes its synapses from its input view.
+type foldedConv struct {
+	layer int
+	conv  *model.Conv
+	in    view
+	inC   int
 }
 
 // slice returns channels [a, b) of v, renumbered from 0.
@@ -92,6 +103,9 @@ func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, err
 				return nil, fmt.Errorf("mapper: layer %d (%s) reads layer %d, which feeds a head and does not spike: not supported", i, l.Op.Kind(), in)
 			}
 		}
+	}
+	if opt.Fold {
+		cv.folds = foldable(net, isOutput)
 	}
 	image := view{segs: []segment{{-1, 0, net.Input.C, 1, 0}}, lambda: ones(net.Input.C)}
 	views := make([]view, len(net.Layers))
@@ -145,6 +159,54 @@ func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, err
 		return nil, fmt.Errorf("mapper: %w", err)
 	}
 	return cv, nil
+}
+
+// foldable returns the linear convolutions, not outputs, that one layer alone reads (through
+// dropouts) when that layer can absorb them: a shortcut, which adds their synapses and
+// biases to its neurons, or an output 1x1 convolution of groups 1, which composes them with
+// its weights when they have groups 1 too (its accumulators' channels are the fan-out
+// either way). Both are exact (linear maps summed or composed) and spare a layer of
+// neurons, its rounding of activations into spikes, their synaptic operations and a tick
+// of latency.
+func foldable(net *model.Network, isOutput map[int]bool) map[int]bool {
+	readers := make([][]int, len(net.Layers))
+	for i, l := range net.Layers {
+		for _, in := range l.Inputs {
+			if in >= 0 {
+				readers[in] = append(readers[in], i)
+			}
+		}
+	}
+	var through func(j int) []int // the readers of layer j, seen through dropouts
+	through = func(j int) []int {
+		var out []int
+		for _, r := range readers[j] {
+			if _, ok := net.Layers[r].Op.(*model.Dropout); ok {
+				out = append(out, through(r)...)
+			} else {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	folds := map[int]bool{}
+	for i, l := range net.Layers {
+		c, ok := l.Op.(*model.Conv)
+		if !ok || c.Act != model.Linear || isOutput[i] {
+			continue
+		}
+		r := through(i)
+		if len(r) != 1 {
+			continue
+		}
+		switch op := net.Layers[r[0]].Op.(type) {
+		case *model.Shortcut:
+			folds[i] = true
+		case *model.Conv:
+			folds[i] = isOutput[r[0]] && c.Groups == 1 && op.Size == 1 && op.Stride == 1 && op.Padding == 0 && op.Groups == 1
+		}
+	}
+	return folds
 }
 
 func ones(n int) []float64 {

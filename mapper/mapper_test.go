@@ -158,12 +158,13 @@ num=3
 // randomDetector parses tinyDetector with random weights and batch norm statistics.
 func randomDetector(t *testing.T, seed uint64) *model.Network {
 	t.Helper()
-	net, err := darknet.ParseConfig(strings.NewReader(tinyDetector), "tiny.cfg")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return randomNetwork(t, tinyDetector, seed)
+}
+
+// randomize gives net's convolutions random weights, biases and batch norm statistics.
+func randomize(net *model.Network, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for i, l := range net.Layers {
+	for _, l := range net.Layers {
 		c, ok := l.Op.(*model.Conv)
 		if !ok {
 			continue
@@ -182,9 +183,7 @@ func randomDetector(t *testing.T, seed uint64) *model.Network {
 				c.BatchNorm.Variance[f] = float32(0.5 + rng.Float64())
 			}
 		}
-		_ = i
 	}
-	return net
 }
 
 func randomInput(rng *rand.Rand, n int) []float32 {

@@ -90,6 +90,8 @@ type Options struct {
 	// must go first: larger margins spend fewer spikes following the input's jitter.
 	Undo       bool
 	UndoMargin float64
+	// Fold folds each linear convolution that only a shortcut reads into the shortcut.
+	Fold bool
 	// Warmup is the fraction of the ticks, from the start, that the read-out ignores:
 	// outputs are (V(T) - V(Warmup·T)) / ticks in between.
 	Warmup float64

@@ -1,0 +1,247 @@
+package mapper
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"spikeyolo/chip"
+	"spikeyolo/model"
+	"spikeyolo/model/darknet"
+)
+
+// foldDetector has a residual block whose linear projection (layer 3) only a shortcut reads,
+// through a dropout, and a linear 1×1 (layer 6) that only an output 1×1 reads: both fold. A
+// grouped linear 1×1 (layer 10) read by the other output does not (composing it would
+// not keep its groups).
+const foldDetector = `[net]
+width=16
+height=16
+channels=3
+[convolutional]
+filters=8
+size=3
+stride=1
+pad=1
+batch_normalize=1
+activation=leaky
+[convolutional]
+filters=16
+size=1
+activation=leaky
+[convolutional]
+filters=16
+groups=16
+size=3
+pad=1
+activation=leaky
+[convolutional]
+filters=8
+size=1
+batch_normalize=1
+activation=linear
+[dropout]
+probability=.1
+[shortcut]
+from=-5
+activation=linear
+[convolutional]
+filters=8
+size=1
+activation=linear
+[convolutional]
+filters=12
+size=1
+activation=linear
+[yolo]
+mask=0,1
+anchors=2,3,4,5,6,7
+classes=1
+num=3
+[route]
+layers=5
+[convolutional]
+filters=8
+groups=2
+size=1
+activation=linear
+[convolutional]
+filters=6
+size=1
+activation=linear
+[yolo]
+mask=2
+anchors=2,3,4,5,6,7
+classes=1
+num=3
+`
+
+// TestFoldStructure checks which layers fold and what their readers become: the shortcut
+// reads the depthwise layer through the projection's synapses and the first output reads the
+// shortcut through composed ones, each a layer and a tick sooner.
+func TestFoldStructure(t *testing.T) {
+	net := randomNetwork(t, foldDetector, 1)
+	cal := uniformCalibration(net, 2)
+	for _, c := range []struct {
+		fold                bool
+		wantSource, wantOns []int
+	}{
+		{false, []int{0, 1, 2, 3, 5, 6, 7, 10, 11}, []int{0, 1, 2, 3, 4, 5, 6, 5, 6}},
+		{true, []int{0, 1, 2, 5, 7, 10, 11}, []int{0, 1, 2, 3, 4, 4, 5}},
+	} {
+		opt := DefaultOptions()
+		opt.Fold = c.fold
+		cv, err := Convert(net, cal, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var onsets []int
+		for _, l := range cv.Net.Layers {
+			onsets = append(onsets, l.Onset)
+		}
+		if !slices.Equal(cv.Source, c.wantSource) || !slices.Equal(onsets, c.wantOns) {
+			t.Errorf("fold %v: sources %v onsets %v, want %v and %v", c.fold, cv.Source, onsets, c.wantSource, c.wantOns)
+		}
+		if !c.fold {
+			continue
+		}
+		sc := cv.Net.Layers[3]
+		if len(sc.Inputs) != 2 || sc.Inputs[0].From != 2 || sc.Inputs[0].Synapses.DstC != 8 || sc.Inputs[0].Synapses.Groups != 1 ||
+			sc.Inputs[1].From != 0 || sc.Inputs[1].Synapses.Groups != 8 {
+			t.Errorf("folded shortcut inputs %+v", sc.Inputs)
+		}
+		if out := cv.Net.Layers[4]; len(out.Inputs) != 1 || out.Inputs[0].From != 3 || out.Inputs[0].Synapses.DstC != 12 {
+			t.Errorf("composed output inputs %+v", out.Inputs)
+		}
+	}
+}
+
+// TestFoldedWeights checks the folded integers by hand with every factor 2 and 8-bit
+// weights. The shortcut's channel c has the projection's batch-norm-folded weights w3·2/2
+// and the identity 2/2 = 1 in one row: threshold floor(127 / max(max|w3|, 1)), weights
+// round(w·theta), bias round(b3/2·theta). The output's filter o reads the shortcut (factor
+// 2) through sum_m w7[o][m]·w6[m][k]·2 with bias b7[o] + sum_m w7[o][m]·b6[m], at factor 1.
+func TestFoldedWeights(t *testing.T) {
+	net := randomNetwork(t, foldDetector, 2)
+	opt := DefaultOptions()
+	opt.WeightBits, opt.Fold = 8, true
+	cv, err := Convert(net, uniformCalibration(net, 2), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w3, b3 := foldBatchNorm(net.Layers[3].Op.(*model.Conv))
+	sc := cv.Net.Layers[3]
+	for c := 0; c < 8; c++ {
+		m := 1.0
+		for k := 0; k < 16; k++ {
+			m = max(m, math.Abs(w3[c*16+k]))
+		}
+		theta := math.Floor(127 / m)
+		if got := sc.Threshold[c].Pos; got != int64(theta) {
+			t.Fatalf("shortcut channel %d: threshold %d, want %v", c, got, theta)
+		}
+		for k := 0; k < 16; k++ {
+			if got, want := sc.Inputs[0].Synapses.Weights[c*16+k], int32(math.Round(w3[c*16+k]*theta)); got != want {
+				t.Fatalf("shortcut channel %d, projection weight %d: %d, want %d", c, k, got, want)
+			}
+		}
+		if got := sc.Inputs[1].Synapses.Weights[c]; got != int32(theta) {
+			t.Errorf("shortcut channel %d: identity weight %d, want %v", c, got, theta)
+		}
+		if got, want := sc.Bias[c], int64(math.Round(b3[c]/2*theta)); got != want {
+			t.Errorf("shortcut channel %d: bias %d, want %d", c, got, want)
+		}
+	}
+	w6, b6 := foldBatchNorm(net.Layers[6].Op.(*model.Conv))
+	w7, b7 := foldBatchNorm(net.Layers[7].Op.(*model.Conv))
+	out := cv.Net.Layers[4]
+	for o := 0; o < 12; o++ {
+		row := make([]float64, 8)
+		bias := b7[o]
+		for mid := 0; mid < 8; mid++ {
+			for k := range row {
+				row[k] += w7[o*8+mid] * w6[mid*8+k] * 2
+			}
+			bias += w7[o*8+mid] * b6[mid]
+		}
+		m := 0.0
+		for _, x := range row {
+			m = max(m, math.Abs(x))
+		}
+		theta := math.Floor(127 / m)
+		if got := out.Readout[o]; got != 1/theta {
+			t.Fatalf("output filter %d: read-out %v, want 1/%v", o, got, theta)
+		}
+		for k, x := range row {
+			if got, want := out.Inputs[0].Synapses.Weights[o*8+k], int32(math.Round(x*theta)); got != want {
+				t.Fatalf("output filter %d, weight %d: %d, want %d", o, k, got, want)
+			}
+		}
+		if got, want := out.Bias[o], int64(math.Round(bias*theta)); got != want {
+			t.Errorf("output filter %d: bias %d, want %d", o, got, want)
+		}
+	}
+}
+
+// TestFoldKeepsTheFunction: with graded messages of 21 bits (2^17 levels per factor) the
+// spiking network computes the float one to within its rounding, folded or not; a folded
+// network whose synapses or biases were wrong would be off by the missing layer's share.
+func TestFoldKeepsTheFunction(t *testing.T) {
+	net := randomNetwork(t, foldDetector, 3)
+	rng := rand.New(rand.NewPCG(8, 9))
+	cal, err := NewCalibrator(net, 8, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if err := cal.Add(randomInput(rng, net.Input.Size())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := cal.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := randomInput(rng, net.Input.Size())
+	float := net.Forward(input)
+	for _, fold := range []bool{false, true} {
+		opt := DefaultOptions()
+		opt.Coding, opt.PayloadBits, opt.WeightBits, opt.Fold = Graded, 21, 24, fold
+		cv, err := Convert(net, c, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const T = 16
+		snaps, err := chip.Reference(cv.Net, cv.Encode(input), chip.Probe{Ticks: cv.SnapshotTicks([]int{T})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := cv.Decode(snaps, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var num, den float64
+		for layer, v := range out {
+			for k := range v {
+				d := float64(v[k] - float[layer][k])
+				num, den = num+d*d, den+float64(float[layer][k])*float64(float[layer][k])
+			}
+		}
+		if e := math.Sqrt(num / den); !(e < 1e-4) {
+			t.Errorf("fold %v: relative L2 error %.2g against the float network, want below 1e-4", fold, e)
+		}
+	}
+}
+
+// randomNetwork parses cfg with random weights and batch norm statistics.
+func randomNetwork(t *testing.T, cfg string, seed uint64) *model.Network {
+	t.Helper()
+	net, err := darknet.ParseConfig(strings.NewReader(cfg), "tiny.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(net, seed)
+	return net
+}
