@@ -309,7 +309,7 @@ func TestPoolFirstMaxIsBiased(t *testing.T) {
 }
 
 func TestValidateRejects(t *testing.T) {
-	good := Synapses{Src: Shape{2, 2, 2}, NumC: 2, Upsample: 1, Dst: Shape{2, 2, 2}, DstC: 2, Size: 1, Stride: 1, Groups: 1, Weights: make([]int32, 4)}
+	good := Synapses{Src: Shape{2, 2, 2}, NumC: 2, Upsample: 1, Dst: Shape{2, 2, 2}, DstC: 2, Size: 1, Stride: 1, Groups: 1, Weights: []int32{0, 8, -24, 1 << 20}, WeightShift: 3}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -320,6 +320,9 @@ func TestValidateRejects(t *testing.T) {
 		"groups not dividing":    func(s *Synapses) { s.Groups = 3 },
 		"short weights":          func(s *Synapses) { s.Weights = s.Weights[:3] },
 		"pool across channels":   func(s *Synapses) { s.Weights = nil },
+		"weight off its shift":   func(s *Synapses) { s.Weights = []int32{0, 8, -20, 1 << 20} },
+		"negative shift":         func(s *Synapses) { s.WeightShift = -1 },
+		"shift beyond the limit": func(s *Synapses) { s.WeightShift = MaxWeightShift + 1; s.Weights = make([]int32, 4) },
 	} {
 		s := good
 		mutate(&s)

@@ -26,7 +26,14 @@ type Synapses struct {
 	// Weights of a convolution, indexed [f][c][ky][kx] for target channel DstC0+f and input
 	// channel c of its group; nil for a max-pool window.
 	Weights []int32
+	// WeightShift: every weight is a mantissa times 2^WeightShift, the exponent these
+	// synapses share (Loihi's weight exponent per connection), so that a neuron's inputs of
+	// different magnitudes each keep the mantissa's precision. 0..MaxWeightShift.
+	WeightShift int
 }
+
+// MaxWeightShift bounds Synapses.WeightShift.
+const MaxWeightShift = 24
 
 // Tap is one (window position, target position) pair of a source position: Tap.K = ky·Size + kx
 // indexes the kernel, (Tap.Y, Tap.X) is the target's row and column.
@@ -52,6 +59,13 @@ func (s *Synapses) Validate() error {
 		return errors.New("a max-pool window lies wholly in the padding")
 	case !s.IsPool() && len(s.Weights) != s.DstC*(s.NumC/s.Groups)*s.Size*s.Size:
 		return fmt.Errorf("%d weights, want %d×%d×%d×%d", len(s.Weights), s.DstC, s.NumC/s.Groups, s.Size, s.Size)
+	case s.WeightShift < 0 || s.WeightShift > MaxWeightShift:
+		return fmt.Errorf("weight shift %d: want 0..%d", s.WeightShift, MaxWeightShift)
+	}
+	for i, w := range s.Weights {
+		if w%(1<<s.WeightShift) != 0 {
+			return fmt.Errorf("weight %d is %d, not a multiple of 2^%d (the weight shift)", i, w, s.WeightShift)
+		}
 	}
 	return nil
 }

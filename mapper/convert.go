@@ -352,6 +352,72 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 	return nil
 }
 
+// quantizeParts is quantize for rows made of parts (widths: each part's weights per row,
+// in order), each the synapses of one input. With a single-weight part beside a wider one
+// (a shortcut's one-to-one input beside a folded convolution), the thresholds give the
+// widest part the whole weight range and every other part the least shift (one per part,
+// for all rows) that makes its weights mantissas of the weight bits times 2^shift (Loihi's
+// weight exponent per connection): a large one-to-one weight does not take the
+// convolution's precision. Otherwise it is quantize, every shift 0.
+func (cv *Converted) quantizeParts(w [][]float64, widths []int) (theta []int64, q [][]int32, shift []int) {
+	shift = make([]int, len(widths))
+	wide := 0 // the widest part
+	for p, n := range widths {
+		if n > widths[wide] {
+			wide = p
+		}
+	}
+	if widths[wide] == 1 {
+		theta, q = cv.quantize(w)
+		return theta, q, shift
+	}
+	start := make([]int, len(widths))
+	for p := 1; p < len(widths); p++ {
+		start[p] = start[p-1] + widths[p-1]
+	}
+	wmax := float64(int64(1)<<(cv.Options.WeightBits-1) - 1)
+	theta = make([]int64, len(w))
+	for f, ws := range w {
+		m := 0.0
+		for _, x := range ws[start[wide] : start[wide]+widths[wide]] {
+			m = max(m, math.Abs(x))
+		}
+		t := wmax
+		if m > 0 {
+			t = math.Floor(wmax / m)
+		}
+		theta[f] = int64(max(1, min(t, maxTheta)))
+	}
+	for p := range widths {
+		if p == wide {
+			continue
+		}
+		for f, ws := range w {
+			for _, x := range ws[start[p] : start[p]+widths[p]] {
+				for shift[p] < core.MaxWeightShift && math.Abs(x)*float64(theta[f]) > wmax*float64(int64(1)<<shift[p]) {
+					shift[p]++
+				}
+			}
+		}
+	}
+	q = make([][]int32, len(w))
+	for f, ws := range w {
+		q[f] = make([]int32, len(ws))
+		for p := range widths {
+			unit := float64(int64(1) << shift[p])
+			for k := start[p]; k < start[p]+widths[p]; k++ {
+				r := math.Round(ws[k] * float64(theta[f]) / unit)
+				if math.Abs(r) > wmax {
+					r = math.Copysign(wmax, r)
+					cv.Clipped++
+				}
+				q[f][k] = int32(r * unit)
+			}
+		}
+	}
+	return theta, q, shift
+}
+
 // maxTheta bounds thresholds to what Loihi can hold (a 17-bit mantissa shifted by 6 bits).
 const maxTheta = 1 << 23
 

@@ -120,9 +120,11 @@ func TestFoldStructure(t *testing.T) {
 
 // TestFoldedWeights checks the folded integers by hand with every factor 2 and 8-bit
 // weights. The shortcut's channel c has the projection's batch-norm-folded weights w3·2/2
-// and the identity 2/2 = 1 in one row: threshold floor(127 / max(max|w3|, 1)), weights
-// round(w·theta), bias round(b3/2·theta). The output's filter o reads the shortcut (factor
-// 2) through sum_m w7[o][m]·w6[m][k]·2 with bias b7[o] + sum_m w7[o][m]·b6[m], at factor 1.
+// and the identity 2/2 = 1: threshold floor(127 / max|w3|), weights round(w·theta), bias
+// round(b3/2·theta); the identity weight is theta rounded to a multiple of 2^e, with e the
+// least shift that fits every channel's theta in 127·2^e. The output's filter o reads the
+// shortcut (factor 2) through sum_m w7[o][m]·w6[m][k]·2 with bias b7[o] + sum_m
+// w7[o][m]·b6[m], at factor 1.
 func TestFoldedWeights(t *testing.T) {
 	net := randomNetwork(t, foldDetector, 2)
 	opt := DefaultOptions()
@@ -133,12 +135,25 @@ func TestFoldedWeights(t *testing.T) {
 	}
 	w3, b3 := foldBatchNorm(net.Layers[3].Op.(*model.Conv))
 	sc := cv.Net.Layers[3]
-	for c := 0; c < 8; c++ {
-		m := 1.0
+	thetas := make([]float64, 8)
+	e := 0
+	for c := range thetas {
+		m := 0.0
 		for k := 0; k < 16; k++ {
 			m = max(m, math.Abs(w3[c*16+k]))
 		}
-		theta := math.Floor(127 / m)
+		thetas[c] = math.Floor(127 / m)
+		for thetas[c] > 127*float64(int(1)<<e) {
+			e++
+		}
+	}
+	if e == 0 {
+		t.Fatal("the test wants thresholds above 127, so that the identity needs a shift")
+	}
+	if got := sc.Inputs[1].Synapses.WeightShift; got != e || sc.Inputs[0].Synapses.WeightShift != 0 {
+		t.Errorf("weight shifts %d (projection) and %d (identity), want 0 and %d", sc.Inputs[0].Synapses.WeightShift, got, e)
+	}
+	for c, theta := range thetas {
 		if got := sc.Threshold[c].Pos; got != int64(theta) {
 			t.Fatalf("shortcut channel %d: threshold %d, want %v", c, got, theta)
 		}
@@ -147,8 +162,9 @@ func TestFoldedWeights(t *testing.T) {
 				t.Fatalf("shortcut channel %d, projection weight %d: %d, want %d", c, k, got, want)
 			}
 		}
-		if got := sc.Inputs[1].Synapses.Weights[c]; got != int32(theta) {
-			t.Errorf("shortcut channel %d: identity weight %d, want %v", c, got, theta)
+		unit := float64(int(1) << e)
+		if got, want := sc.Inputs[1].Synapses.Weights[c], int32(math.Round(theta/unit)*unit); got != want {
+			t.Errorf("shortcut channel %d: identity weight %d, want %d", c, got, want)
 		}
 		if got, want := sc.Bias[c], int64(math.Round(b3[c]/2*theta)); got != want {
 			t.Errorf("shortcut channel %d: bias %d, want %d", c, got, want)

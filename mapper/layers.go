@@ -209,7 +209,7 @@ func (cv *Converted) shortcut(i int, s *model.Shortcut, a, b view, cal *Calibrat
 		}
 		width[side] = 1
 	}
-	theta, q := cv.quantize(w)
+	theta, q, shift := cv.quantizeParts(w, width)
 	l := chip.Layer{Name: name, Neurons: core.Neurons{Shape: chipShape(cv.Float.Layers[i].Out)}}
 	at := 0 // where the side's weights start in each row
 	for side, in := range sides {
@@ -222,6 +222,9 @@ func (cv *Converted) shortcut(i int, s *model.Shortcut, a, b view, cal *Calibrat
 			if err != nil {
 				return view{}, err
 			}
+			for k := range inputs {
+				inputs[k].Synapses.WeightShift = shift[side]
+			}
 			l.Inputs = append(l.Inputs, inputs...)
 			at += width[side]
 			continue
@@ -232,7 +235,7 @@ func (cv *Converted) shortcut(i int, s *model.Shortcut, a, b view, cal *Calibrat
 			}
 			syn := core.Synapses{
 				Src: cv.Net.Layers[sg.chip].Shape, SrcC0: sg.srcC0, NumC: sg.n, Upsample: sg.upsample, Dst: l.Shape,
-				DstC0: sg.ch0, DstC: sg.n, Size: 1, Stride: 1, Groups: sg.n,
+				DstC0: sg.ch0, DstC: sg.n, Size: 1, Stride: 1, Groups: sg.n, WeightShift: shift[side],
 			}
 			for c := sg.ch0; c < sg.ch0+sg.n; c++ {
 				syn.Weights = append(syn.Weights, q[c][at])
