@@ -207,19 +207,7 @@ func TestFoldedWeights(t *testing.T) {
 func TestFoldKeepsTheFunction(t *testing.T) {
 	net := randomNetwork(t, foldDetector, 3)
 	rng := rand.New(rand.NewPCG(8, 9))
-	cal, err := NewCalibrator(net, 8, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 8; i++ {
-		if err := cal.Add(randomInput(rng, net.Input.Size())); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := cal.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := randomCalibration(t, net, rng)
 	input := randomInput(rng, net.Input.Size())
 	float := net.Forward(input)
 	for _, fold := range []bool{false, true} {
@@ -238,14 +226,7 @@ func TestFoldKeepsTheFunction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var num, den float64
-		for layer, v := range out {
-			for k := range v {
-				d := float64(v[k] - float[layer][k])
-				num, den = num+d*d, den+float64(float[layer][k])*float64(float[layer][k])
-			}
-		}
-		if e := math.Sqrt(num / den); !(e < 1e-4) {
+		if e := relativeL2(out, float); !(e < 1e-4) {
 			t.Errorf("fold %v: relative L2 error %.2g against the float network, want below 1e-4", fold, e)
 		}
 	}

@@ -200,19 +200,7 @@ func randomInput(rng *rand.Rand, n int) []float32 {
 func TestSpikingApproximatesFloat(t *testing.T) {
 	net := randomDetector(t, 1)
 	rng := rand.New(rand.NewPCG(5, 6))
-	cal, err := NewCalibrator(net, 8, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 8; i++ {
-		if err := cal.Add(randomInput(rng, net.Input.Size())); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := cal.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := randomCalibration(t, net, rng)
 	input := randomInput(rng, net.Input.Size())
 	float := net.Forward(input)
 	for _, o := range []struct {
@@ -242,20 +230,45 @@ func TestSpikingApproximatesFloat(t *testing.T) {
 			if len(out) != 2 {
 				t.Fatalf("%s: %d output layers, want 2", o.name, len(out))
 			}
-			var num, den float64
-			for layer, v := range out {
-				for k := range v {
-					d := float64(v[k] - float[layer][k])
-					num, den = num+d*d, den+float64(float[layer][k])*float64(float[layer][k])
-				}
-			}
-			errs = append(errs, math.Sqrt(num/den))
+			errs = append(errs, relativeL2(out, float))
 		}
 		t.Logf("%s: relative L2 error %.4f at %d ticks, %.4f at %d", o.name, errs[0], checkpoints[0], errs[1], checkpoints[1])
 		if errs[1] > o.tol || errs[1] >= errs[0] {
 			t.Errorf("%s: relative L2 error %.4f at %d ticks (%.4f at %d): want below %v and falling", o.name, errs[1], checkpoints[1], errs[0], checkpoints[0], o.tol)
 		}
 	}
+}
+
+// randomCalibration calibrates net at percentile 100 on 8 inputs drawn from rng.
+func randomCalibration(t *testing.T, net *model.Network, rng *rand.Rand) *Calibration {
+	t.Helper()
+	cal, err := NewCalibrator(net, 8, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if err := cal.Add(randomInput(rng, net.Input.Size())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := cal.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// relativeL2 is the L2 norm of out - float over that of float, over every output layer out
+// decodes (float: every layer's float output).
+func relativeL2(out map[int][]float32, float [][]float32) float64 {
+	var num, den float64
+	for layer, v := range out {
+		for k := range v {
+			d := float64(v[k] - float[layer][k])
+			num, den = num+d*d, den+float64(float[layer][k])*float64(float[layer][k])
+		}
+	}
+	return math.Sqrt(num / den)
 }
 
 // TestConvertStructure checks what the tiny detector becomes: route, upsample and dropout are
