@@ -90,19 +90,21 @@ type Options struct {
 	// must go first: larger margins spend fewer spikes following the input's jitter.
 	Undo       bool
 	UndoMargin float64
-	// Fold folds each linear convolution that only a shortcut reads into the shortcut.
+	// Fold folds each linear convolution that only a shortcut or an output 1x1 reads into
+	// that reader (see foldable): exact, and a layer, a rounding and a tick fewer each.
 	Fold bool
 	// Warmup is the fraction of the ticks, from the start, that the read-out ignores:
 	// outputs are (V(T) - V(Warmup·T)) / ticks in between.
 	Warmup float64
 }
 
-// DefaultOptions are the settings that detect best per tick (see benchmarks/RESULTS.md); for
+// DefaultOptions are the settings that detect best per tick (see benchmarks/RESULTS.md),
+// folded linear convolutions included (Spiking-YOLO's conversion keeps every layer); for
 // graded codings, 12 payload bits: 256 levels per factor kept fidelity 0.99 on unseen images
 // where 128 did not, with fewer messages than 1024.
 func DefaultOptions() Options {
 	return Options{Norm: ChannelWise, Stat: StatAbs, Neuron: IBT, Init: InitZero, Pool: core.PoolExact, WeightBits: 16, MaxSpikes: 4, Undo: true, UndoMargin: 0.5, Warmup: 0.25,
-		PayloadBits: 12, Delta: 1}
+		Fold: true, PayloadBits: 12, Delta: 1}
 }
 
 // Levels is the number of levels per normalization factor of a graded coding:

@@ -49,7 +49,7 @@ func (c *convFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.maxSpikes, "max-spikes", d.MaxSpikes, "spikes a neuron may emit in one tick")
 	fs.BoolVar(&c.undo, "undo", d.Undo, "let signed neurons take back spikes so their counts follow their cumulative input")
 	fs.Float64Var(&c.undoMargin, "undo-margin", d.UndoMargin, "how far past zero, in thresholds, a membrane goes before its neuron takes a spike back")
-	fs.BoolVar(&c.fold, "fold", d.Fold, "fold each linear convolution that only a shortcut reads into the shortcut: a layer, a tick and a rounding fewer per residual block")
+	fs.BoolVar(&c.fold, "fold", d.Fold, "fold each linear convolution that only a shortcut or an output 1x1 reads into it (exact): a layer, a rounding into spikes and a tick fewer each; --fold=false keeps every layer, as Spiking-YOLO")
 	fs.Float64Var(&c.warmup, "warmup", d.Warmup, "fraction of the ticks the read-out skips at the start")
 	fs.StringVar(&c.coding, "coding", d.Coding.String(), "how neurons send activations: rate (binary spikes over the ticks), graded (an activation once, as graded messages, then its changes) or sigma-delta (an activation once, whole, then only its changes of at least --delta levels)")
 	fs.IntVar(&c.payload, "payload-bits", d.PayloadBits, "bits of a graded message, signed: activations have 2^(bits-4) levels per normalization factor, with room for 8 times it (graded codings)")
