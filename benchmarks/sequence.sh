@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures sigma-delta coding over a video (benchmarks/RESULTS.md, "Frame sequences"): a window
 # panning across a photograph of benchmarks/fetch-images.sh by STEP pixels per frame, 30
-# frames, detected by the embedded Yolo-Fastest on loihi2 at 114 ticks (its depth plus 16)
+# frames, detected by the embedded Yolo-Fastest on loihi2 at 95 ticks (its depth, 79, plus 16)
 # with --sequence (the network keeps its state, each frame sends only what changed) and
 # without (each frame coded afresh). Delta 1 resumed ends exactly where a fresh run ends, so
 # its fidelity is the graded coding's own on each frame. Prints, per (step, delta), the
@@ -26,7 +26,7 @@ echo "$photo, window $width pixels wide"
 printf '%5s %6s %12s %14s %13s %13s %13s\n' step delta first_frame mean_after fresh/after min_fidelity mean_fidelity
 for step in $steps; do
   go run ./benchmarks/pan -src "$images/$photo" -out "$tmp/frames-$step" -step "$step" -width "$width"
-  flags="--coding sigma-delta --arch loihi2 --timesteps 114 --json"
+  flags="--coding sigma-delta --arch loihi2 --timesteps 95 --json"
   "$tmp/spikeyolo" detect $flags "$tmp/frames-$step" > "$tmp/afresh.jsonl"
   for delta in $deltas; do
     "$tmp/spikeyolo" detect $flags --delta "$delta" --sequence "$tmp/frames-$step" > "$tmp/seq.jsonl"

@@ -11,7 +11,8 @@
 // layers become wiring, not neurons; shortcuts become neurons that add their two inputs
 // brought to one scale; max-pool layers become spiking max-pool neurons. The convolutions
 // that feed detection heads become accumulators whose membranes are decoded back to floats.
-// With Options.Fold, a linear convolution that only a shortcut or an output 1x1 reads has no
-// neurons of its own: its synapses join the shortcut's, or compose with the output's weights
-// (exact either way: linear maps add and compose), sparing a rounding into spikes and a tick.
+// With Options.Fold (the default), a linear convolution that only a shortcut or an output 1x1
+// reads has no neurons of its own: its synapses join the shortcut's, or compose with the
+// output's weights (exact either way: linear maps add and compose), sparing a rounding into
+// spikes and a tick.
 package mapper
