@@ -211,28 +211,40 @@ func BenchmarkEventDriven(b *testing.B) {
 	})
 }
 
-// BenchmarkProgram maps yolo-lite-voc onto the fewest Loihi cores and reports the memory the
-// program holds (its tables, kernels and placement; the network's weights are the
-// converter's) and the time to build it.
+// BenchmarkProgram maps yolo-lite-voc onto the fewest Loihi cores, and the embedded
+// Yolo-Fastest as detect does (with its activity), and reports the memory the program holds
+// (its tables, kernels and placement; the network's weights are the converter's) and the
+// time to build it, limits checked.
 func BenchmarkProgram(b *testing.B) {
-	s := convertShared(b, "yolo-lite-voc", "loihi")
-	b.Run("yolo-lite-voc", func(b *testing.B) {
-		var grown uint64
-		for b.Loop() {
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			prog, err := mapper.Partition(s.cv.Net, s.prog.Arch, nil, mapper.PartitionOptions{}, router.XY, router.PerCore)
-			if err != nil {
-				b.Fatal(err)
+	lite := convertShared(b, "yolo-lite-voc", "loihi")
+	fastest := newPlaced(b)
+	for _, c := range []struct {
+		name string
+		net  *chip.Network
+		arch *chip.Arch
+		act  *mapper.Activity
+	}{
+		{"yolo-lite-voc", lite.cv.Net, lite.prog.Arch, nil},
+		{"yolo-fastest-1.1", fastest.cv.Net, fastest.prog.Arch, fastest.cv.Activity()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var grown uint64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				prog, err := mapper.Partition(c.net, c.arch, c.act, mapper.PartitionOptions{}, router.XY, router.PerCore)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				grown = after.HeapAlloc - before.HeapAlloc
+				runtime.KeepAlive(prog)
 			}
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			grown = after.HeapAlloc - before.HeapAlloc
-			runtime.KeepAlive(prog)
-		}
-		b.ReportMetric(float64(grown)/1e6, "MB/program")
-	})
+			b.ReportMetric(float64(grown)/1e6, "MB/program")
+		})
+	}
 }
 
 // BenchmarkReprice prices a traced run of the embedded Yolo-Fastest (dog.jpg, 64 ticks, as

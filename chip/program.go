@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/sourcegraph/conc/iter"
+
 	"spikeyolo/core"
 	"spikeyolo/router"
 )
@@ -165,13 +167,25 @@ func (p *Program) build() error {
 	}
 	p.fanout = make([][]fanout, len(p.Net.Layers))
 	p.kernels = make([][]*core.Kernel, len(p.Net.Layers))
+	// The fan-out tables, one per input, are built in parallel and kept in input order.
+	type reader struct {
+		layer int
+		in    *Input
+		taps  *core.TapTable
+		f     fanout
+	}
+	var readers []reader
 	for i, l := range p.Net.Layers {
 		for j := range l.Inputs {
 			in := &l.Inputs[j]
 			k := core.NewKernel(&in.Synapses)
 			p.kernels[i] = append(p.kernels[i], k)
-			p.fanout[in.From] = append(p.fanout[in.From], p.buildFanout(i, &in.Synapses, k.Taps))
+			readers = append(readers, reader{layer: i, in: in, taps: k.Taps})
 		}
+	}
+	iter.ForEach(readers, func(r *reader) { r.f = p.buildFanout(r.layer, &r.in.Synapses, r.taps) })
+	for _, r := range readers {
+		p.fanout[r.in.From] = append(p.fanout[r.in.From], r.f)
 	}
 	p.routes = p.buildRoutes()
 	p.usage = new(usageOnce)
@@ -334,18 +348,26 @@ func (p *Program) computeUsage() []Usage {
 	}
 	// Axons join source units to destination cores: a unit is a neuron, or with population
 	// axons one position of a core (its channels share the axon).
-	var scratch []int32
+	// A neuron's destinations are its class's (see routes).
 	seen := make([]int32, len(p.Cores)) // the unit that last reached each core, +1
 	unit := int32(0)
 	for ci, c := range p.Cores {
 		shape := p.Net.Layers[c.Layer].Shape
+		classOf, classes := p.routes.classOf[c.Layer], p.routes.classes[ci]
 		nc := c.Box.C1 - c.Box.C0
 		for k := 0; k < c.Box.Size(); k++ {
 			if !lim.PopulationAxons || k%nc == 0 {
 				unit++ // a new neuron, or the first channel of a new position
 			}
+			if classOf == nil {
+				continue // nothing reads the layer
+			}
 			ch, y, x := c.Box.At(k)
-			for _, d := range p.Destinations(c.Layer, shape.Index(ch, y, x), &scratch) {
+			id := classOf[shape.Index(ch, y, x)]
+			if id < 0 {
+				continue
+			}
+			for _, d := range classes[id].dst {
 				if seen[d] != unit {
 					seen[d] = unit
 					u[ci].OutputAxons += lim.AxonSlots

@@ -3,6 +3,8 @@ package chip
 import (
 	"encoding/binary"
 	"slices"
+
+	"github.com/sourcegraph/conc/iter"
 )
 
 // routes are a program's spike routes, resolved once per (source core, destination set)
@@ -23,7 +25,9 @@ type class struct{ dst []int32 }
 // route is a class whose spikes reach a core: class Class of core Src.
 type route struct{ Src, Class int32 }
 
-// buildRoutes resolves the classes of every core of p from its fan-out tables.
+// buildRoutes resolves the classes of every core of p from its fan-out tables, cores in
+// parallel (each writes only its own classes and its own neurons' entries of classOf), then
+// lists each core's inputs in source-core order.
 func (p *Program) buildRoutes() *routes {
 	net := p.Net
 	r := &routes{classOf: make([][]int32, len(net.Layers)), classes: make([][]class, len(p.Cores)),
@@ -33,58 +37,67 @@ func (p *Program) buildRoutes() *routes {
 			r.classOf[l] = make([]int32, layer.Shape.Size())
 		}
 	}
-	var scratch []int32
-	var key []byte
-	for ci, spec := range p.Cores {
-		l := spec.Layer
-		if len(p.fanout[l]) == 0 {
-			continue
+	iter.ForEachIdx(p.Cores, func(ci int, spec *CoreSpec) {
+		if len(p.fanout[spec.Layer]) > 0 {
+			r.classes[ci] = p.coreClasses(spec, r.classOf[spec.Layer])
 		}
-		sig, nsig := p.channelSignatures(l, spec.Box.C0, spec.Box.C1)
-		b := spec.Box
-		shape := net.Layers[l].Shape
-		nc, npos := b.C1-b.C0, (b.Y1-b.Y0)*(b.X1-b.X0)
-		// memo holds the class of each (channel signature, position) of the box, or -1:
-		// channels of one signature at one position share their destinations.
-		memo := make([]int32, nsig*npos)
-		for i := range memo {
-			memo[i] = -1
-		}
-		ids := map[string]int32{}
-		var last []int32 // the destinations of the last class found, and its id
-		lastID := int32(-1)
-		for i := 0; i < b.Size(); i++ {
-			ch, y, x := b.At(i)
-			slot := int(sig[ch-b.C0])*npos + i/nc
-			id := memo[slot]
-			if id < 0 {
-				dst := p.Destinations(l, shape.Index(ch, y, x), &scratch)
-				switch {
-				case len(dst) == 0:
-					id = -1
-				case lastID >= 0 && slices.Equal(dst, last):
-					id = lastID
-				default:
-					key = destinationKey(key[:0], dst)
-					var ok bool
-					if id, ok = ids[string(key)]; !ok {
-						id = int32(len(r.classes[ci]))
-						ids[string(key)] = id
-						r.classes[ci] = append(r.classes[ci], class{dst: slices.Clone(dst)})
-					}
-					last, lastID = r.classes[ci][id].dst, id
-				}
-				memo[slot] = id
-			}
-			r.classOf[l][shape.Index(ch, y, x)] = id
-		}
-		for k, c := range r.classes[ci] {
+	})
+	for ci, classes := range r.classes {
+		for k, c := range classes {
 			for _, d := range c.dst {
 				r.inputs[d] = append(r.inputs[d], route{int32(ci), int32(k)})
 			}
 		}
 	}
 	return r
+}
+
+// coreClasses returns the classes of core spec's neurons, numbered in the order its box
+// first meets them, and sets each neuron's class in classOf (its layer's, by neuron index).
+func (p *Program) coreClasses(spec *CoreSpec, classOf []int32) []class {
+	l := spec.Layer
+	sig, nsig := p.channelSignatures(l, spec.Box.C0, spec.Box.C1)
+	b := spec.Box
+	shape := p.Net.Layers[l].Shape
+	nc, npos := b.C1-b.C0, (b.Y1-b.Y0)*(b.X1-b.X0)
+	// memo holds the class of each (channel signature, position) of the box, or -1:
+	// channels of one signature at one position share their destinations.
+	memo := make([]int32, nsig*npos)
+	for i := range memo {
+		memo[i] = -1
+	}
+	var classes []class
+	var scratch []int32
+	var key []byte
+	ids := map[string]int32{}
+	var last []int32 // the destinations of the last class found, and its id
+	lastID := int32(-1)
+	for i := 0; i < b.Size(); i++ {
+		ch, y, x := b.At(i)
+		slot := int(sig[ch-b.C0])*npos + i/nc
+		id := memo[slot]
+		if id < 0 {
+			dst := p.Destinations(l, shape.Index(ch, y, x), &scratch)
+			switch {
+			case len(dst) == 0:
+				id = -1
+			case lastID >= 0 && slices.Equal(dst, last):
+				id = lastID
+			default:
+				key = destinationKey(key[:0], dst)
+				var ok bool
+				if id, ok = ids[string(key)]; !ok {
+					id = int32(len(classes))
+					ids[string(key)] = id
+					classes = append(classes, class{dst: slices.Clone(dst)})
+				}
+				last, lastID = classes[id].dst, id
+			}
+			memo[slot] = id
+		}
+		classOf[shape.Index(ch, y, x)] = id
+	}
+	return classes
 }
 
 // channelSignatures numbers channels [c0, c1) of layer l by what their readers see of them:
