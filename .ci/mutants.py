@@ -58,6 +58,7 @@ muts = [
  ("weight rows multiplied unsigned (AVX2)", "core/vector_amd64.s", "VPMULDQ   Y0, Y1, Y1", "VPMULUDQ   Y0, Y1, Y1", ["./core"]),
     # Folding linear convolutions into their readers.
  ("folded biases dropped", "mapper/layers.go", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+bs[c]", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+0*bs[c]", ["-run", "Fold", "./mapper"]),
+ ("axons counted from a core's first class", "chip/program.go", "for _, d := range classes[id].dst {", "for _, d := range classes[0].dst {", ["./chip"]),
  ("weight shift dropped", "mapper/convert.go", "q[f][k] = int32(r * unit)", "q[f][k] = int32(r)", ["-run", "Fold", "./mapper"]),
  ("grouped convolution composed", "mapper/convert.go", "isOutput[r[0]] && c.Groups == 1 &&", "isOutput[r[0]] &&", ["-run", "Fold", "./mapper"]),
 ]
