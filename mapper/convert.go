@@ -46,8 +46,9 @@ type view struct {
 	folded *foldedConv
 }
 
-// foldedConv is a linear convolution (model layer) that has no chip layer of its own: the
-// shortcut reading it takes its synapses from its input view.
+// foldedConv is a linear convolution (model layer) that has no chip layer of its own: its
+// reader (a shortcut, or an output 1x1 that composes them with its weights) takes its
+// synapses from its input view.
 type foldedConv struct {
 	layer int
 	conv  *model.Conv
@@ -353,12 +354,13 @@ func (cv *Converted) neuron(l *chip.Layer, act model.Activation, output bool, th
 }
 
 // quantizeParts is quantize for rows made of parts (widths: each part's weights per row,
-// in order), each the synapses of one input. With a single-weight part beside a wider one
-// (a shortcut's one-to-one input beside a folded convolution), the thresholds give the
-// widest part the whole weight range and every other part the least shift (one per part,
-// for all rows) that makes its weights mantissas of the weight bits times 2^shift (Loihi's
-// weight exponent per connection): a large one-to-one weight does not take the
-// convolution's precision. Otherwise it is quantize, every shift 0.
+// in order), each the synapses of one input. When a part has several weights per row (a
+// folded convolution beside a shortcut's one-to-one input), the thresholds give the widest
+// part the whole weight range and every other part the least shift (one per part, for all
+// rows) that makes its weights mantissas of the weight bits times 2^shift (Loihi's weight
+// exponent per connection): a large one-to-one weight does not take the convolution's
+// precision. A shift stays within core.MaxWeightShift and an int32 weight; beyond that a
+// weight is clipped (and counted). With one weight per part it is quantize, every shift 0.
 func (cv *Converted) quantizeParts(w [][]float64, widths []int) (theta []int64, q [][]int32, shift []int) {
 	shift = make([]int, len(widths))
 	wide := 0 // the widest part
@@ -388,13 +390,14 @@ func (cv *Converted) quantizeParts(w [][]float64, widths []int) (theta []int64, 
 		}
 		theta[f] = int64(max(1, min(t, maxTheta)))
 	}
+	maxShift := min(core.MaxWeightShift, 31-cv.Options.WeightBits) // wmax·2^shift < 2^30
 	for p := range widths {
 		if p == wide {
 			continue
 		}
 		for f, ws := range w {
 			for _, x := range ws[start[p] : start[p]+widths[p]] {
-				for shift[p] < core.MaxWeightShift && math.Abs(x)*float64(theta[f]) > wmax*float64(int64(1)<<shift[p]) {
+				for shift[p] < maxShift && math.Abs(x)*float64(theta[f]) > wmax*float64(int64(1)<<shift[p]) {
 					shift[p]++
 				}
 			}

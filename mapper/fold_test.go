@@ -242,3 +242,16 @@ func randomNetwork(t *testing.T, cfg string, seed uint64) *model.Network {
 	randomize(net, seed)
 	return net
 }
+
+// TestQuantizePartsBounds: with 24-bit weights a one-to-one weight of 1000 beside
+// convolution weights of 1e-6 and -2e-6 cannot fit. The threshold is the largest Loihi
+// holds (2^23, the convolution asking for more), so the convolution weights are
+// round(1e-6·2^23) = 8 and round(-2e-6·2^23) = -17; the one-to-one part's shift stops at 7
+// (2^23·2^7 stays an int32) and its weight is clipped to (2^23 - 1)·2^7, and counted.
+func TestQuantizePartsBounds(t *testing.T) {
+	cv := &Converted{Options: Options{WeightBits: 24}}
+	theta, q, shift := cv.quantizeParts([][]float64{{1e-6, -2e-6, 1000}}, []int{2, 1})
+	if theta[0] != 1<<23 || !slices.Equal(shift, []int{0, 7}) || !slices.Equal(q[0], []int32{8, -17, (1<<23 - 1) << 7}) || cv.Clipped != 1 {
+		t.Errorf("theta %v, shifts %v, weights %v, %d clipped; want [8388608], [0 7], [8 -17 %d], 1", theta, shift, q[0], cv.Clipped, (1<<23-1)<<7)
+	}
+}
