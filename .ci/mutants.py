@@ -60,6 +60,7 @@ muts = [
  ("folded biases dropped", "mapper/layers.go", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+bs[c]", "w[c], bias[c] = append(w[c], rows[c]...), bias[c]+0*bs[c]", ["-run", "Fold", "./mapper"]),
  ("axons counted from a core's first class", "chip/program.go", "for _, d := range classes[id].dst {", "for _, d := range classes[0].dst {", ["./chip"]),
  ("weight shift dropped", "mapper/convert.go", "q[f][k] = int32(r * unit)", "q[f][k] = int32(r)", ["-run", "Fold", "./mapper"]),
+ ("the first part taken as the widest", "mapper/convert.go", "\t\tif n > widths[wide] {\n\t\t\twide = p\n\t\t}", "\t\t_, _ = n, p", ["-run", "Fold", "./mapper"]),
  ("grouped convolution composed", "mapper/convert.go", "isOutput[r[0]] && c.Groups == 1 &&", "isOutput[r[0]] &&", ["-run", "Fold", "./mapper"]),
 ]
 only = sys.argv[1:]

@@ -63,7 +63,7 @@ func (s *Synapses) Validate() error {
 		return fmt.Errorf("weight shift %d: want 0..%d", s.WeightShift, MaxWeightShift)
 	}
 	for i, w := range s.Weights {
-		if w%(1<<s.WeightShift) != 0 {
+		if s.WeightShift > 0 && w%(1<<s.WeightShift) != 0 {
 			return fmt.Errorf("weight %d is %d, not a multiple of 2^%d (the weight shift)", i, w, s.WeightShift)
 		}
 	}

@@ -168,7 +168,7 @@ func Convert(net *model.Network, cal *Calibration, opt Options) (*Converted, err
 // its weights when they have groups 1 too (its accumulators' channels are the fan-out
 // either way). Both are exact (linear maps summed or composed) and spare a layer of
 // neurons, its rounding of activations into spikes, their synaptic operations and a tick
-// of latency.
+// of latency. (Convert keeps one that reads the network input: it is an analog layer.)
 func foldable(net *model.Network, isOutput map[int]bool) map[int]bool {
 	readers := make([][]int, len(net.Layers))
 	for i, l := range net.Layers {

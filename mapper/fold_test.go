@@ -133,43 +133,7 @@ func TestFoldedWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w3, b3 := foldBatchNorm(net.Layers[3].Op.(*model.Conv))
-	sc := cv.Net.Layers[3]
-	thetas := make([]float64, 8)
-	e := 0
-	for c := range thetas {
-		m := 0.0
-		for k := 0; k < 16; k++ {
-			m = max(m, math.Abs(w3[c*16+k]))
-		}
-		thetas[c] = math.Floor(127 / m)
-		for thetas[c] > 127*float64(int(1)<<e) {
-			e++
-		}
-	}
-	if e == 0 {
-		t.Fatal("the test wants thresholds above 127, so that the identity needs a shift")
-	}
-	if got := sc.Inputs[1].Synapses.WeightShift; got != e || sc.Inputs[0].Synapses.WeightShift != 0 {
-		t.Errorf("weight shifts %d (projection) and %d (identity), want 0 and %d", sc.Inputs[0].Synapses.WeightShift, got, e)
-	}
-	for c, theta := range thetas {
-		if got := sc.Threshold[c].Pos; got != int64(theta) {
-			t.Fatalf("shortcut channel %d: threshold %d, want %v", c, got, theta)
-		}
-		for k := 0; k < 16; k++ {
-			if got, want := sc.Inputs[0].Synapses.Weights[c*16+k], int32(math.Round(w3[c*16+k]*theta)); got != want {
-				t.Fatalf("shortcut channel %d, projection weight %d: %d, want %d", c, k, got, want)
-			}
-		}
-		unit := float64(int(1) << e)
-		if got, want := sc.Inputs[1].Synapses.Weights[c], int32(math.Round(theta/unit)*unit); got != want {
-			t.Errorf("shortcut channel %d: identity weight %d, want %d", c, got, want)
-		}
-		if got, want := sc.Bias[c], int64(math.Round(b3[c]/2*theta)); got != want {
-			t.Errorf("shortcut channel %d: bias %d, want %d", c, got, want)
-		}
-	}
+	checkFoldedShortcut(t, cv.Net.Layers[3], 0, 1, net.Layers[3].Op.(*model.Conv), 2)
 	w6, b6 := foldBatchNorm(net.Layers[6].Op.(*model.Conv))
 	w7, b7 := foldBatchNorm(net.Layers[7].Op.(*model.Conv))
 	out := cv.Net.Layers[4]
@@ -199,6 +163,111 @@ func TestFoldedWeights(t *testing.T) {
 			t.Errorf("output filter %d: bias %d, want %d", o, got, want)
 		}
 	}
+}
+
+// checkFoldedShortcut checks shortcut sc, whose input proj is the folded 1×1 convolution
+// conv and whose input ident is one-to-one, every factor lambda and 8-bit weights, by hand
+// (see TestFoldedWeights): thresholds floor(127 / max|w|) from the convolution alone, its
+// weights round(w·theta) at shift 0, the identity theta rounded to a multiple of 2^e with e
+// the least shift that fits every channel's theta in 127·2^e, biases round(b/lambda·theta).
+func checkFoldedShortcut(t *testing.T, sc chip.Layer, proj, ident int, conv *model.Conv, lambda float64) {
+	t.Helper()
+	w, b := foldBatchNorm(conv)
+	per := len(w) / conv.Filters
+	thetas := make([]float64, conv.Filters)
+	e := 0
+	for c := range thetas {
+		m := 0.0
+		for k := 0; k < per; k++ {
+			m = max(m, math.Abs(w[c*per+k]))
+		}
+		thetas[c] = math.Floor(127 / m)
+		for thetas[c] > 127*float64(int(1)<<e) {
+			e++
+		}
+	}
+	if e == 0 {
+		t.Fatal("the test wants thresholds above 127, so that the identity needs a shift")
+	}
+	if got := sc.Inputs[ident].Synapses.WeightShift; got != e || sc.Inputs[proj].Synapses.WeightShift != 0 {
+		t.Errorf("weight shifts %d (projection) and %d (identity), want 0 and %d", sc.Inputs[proj].Synapses.WeightShift, got, e)
+	}
+	for c, theta := range thetas {
+		if got := sc.Threshold[c].Pos; got != int64(theta) {
+			t.Fatalf("shortcut channel %d: threshold %d, want %v", c, got, theta)
+		}
+		for k := 0; k < per; k++ {
+			if got, want := sc.Inputs[proj].Synapses.Weights[c*per+k], int32(math.Round(w[c*per+k]*theta)); got != want {
+				t.Fatalf("shortcut channel %d, projection weight %d: %d, want %d", c, k, got, want)
+			}
+		}
+		unit := float64(int(1) << e)
+		if got, want := sc.Inputs[ident].Synapses.Weights[c], int32(math.Round(theta/unit)*unit); got != want {
+			t.Errorf("shortcut channel %d: identity weight %d, want %d", c, got, want)
+		}
+		if got, want := sc.Bias[c], int64(math.Round(b[c]/lambda*theta)); got != want {
+			t.Errorf("shortcut channel %d: bias %d, want %d", c, got, want)
+		}
+	}
+}
+
+// foldSecondSide's shortcut (layer 4) reads the linear 1×1 it folds (layer 1) as its second
+// input, the one darknet names by from=.
+const foldSecondSide = `[net]
+width=16
+height=16
+channels=3
+[convolutional]
+filters=8
+size=3
+pad=1
+batch_normalize=1
+activation=leaky
+[convolutional]
+filters=8
+size=1
+batch_normalize=1
+activation=linear
+[route]
+layers=-2
+[convolutional]
+filters=8
+groups=8
+size=3
+pad=1
+activation=leaky
+[shortcut]
+from=-3
+activation=linear
+[convolutional]
+filters=6
+size=1
+activation=linear
+[yolo]
+mask=0
+anchors=2,3
+classes=1
+num=1
+`
+
+// TestFoldSecondSide: a convolution folded as a shortcut's second input gets the whole
+// weight range and the one-to-one first input the shift, as on the first side.
+func TestFoldSecondSide(t *testing.T) {
+	net := randomNetwork(t, foldSecondSide, 4)
+	opt := DefaultOptions()
+	opt.WeightBits = 8
+	cv, err := Convert(net, uniformCalibration(net, 2), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 3, 4, 5}; !slices.Equal(cv.Source, want) {
+		t.Fatalf("chip layers from model layers %v, want %v", cv.Source, want)
+	}
+	sc := cv.Net.Layers[2]
+	if len(sc.Inputs) != 2 || sc.Inputs[0].From != 1 || sc.Inputs[1].From != 0 {
+		t.Fatalf("shortcut inputs %+v: want the depthwise layer one-to-one, then layer 0 through the folded 1×1", sc.Inputs)
+	}
+	checkFoldedShortcut(t, sc, 1, 0, net.Layers[1].Op.(*model.Conv), 2)
 }
 
 // TestFoldKeepsTheFunction: with graded messages of 21 bits (2^17 levels per factor) the
